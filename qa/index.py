@@ -112,6 +112,17 @@ class InvertedBM25:
     def scores_for(self, query: str) -> dict[int, float]:
         return self.scores(tokenize(query))
 
+    def ideal_score(self, query_terms: list[str]) -> float:
+        """About what a passage holding every query term once scores: scales BM25 across corpora.
+
+        Terms the corpus never saw count at the highest idf, so a question about things the
+        corpus lacks cannot look well covered.
+        """
+        if self.bm25 is None or not query_terms:
+            return 1.0
+        top = max(self.bm25.idf.values(), default=1.0)
+        return sum(max(self.bm25.idf.get(t, top), 0.0) for t in set(query_terms)) or 1.0
+
     def scores(self, query_terms: list[str]) -> dict[int, float]:
         """BM25 score of every passage that contains at least one query term."""
         if self.bm25 is None:

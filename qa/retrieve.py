@@ -13,7 +13,7 @@ from typing import Literal
 
 import numpy as np
 
-from qa.index import HybridIndex
+from qa.index import HybridIndex, tokenize
 from qa.models import Passage
 
 RRF_K = 60
@@ -26,6 +26,7 @@ class Hit:
     passage: Passage
     row: int
     bm25: float
+    bm25_norm: float  # bm25 / the score of an ideal passage: comparable across corpora
     cosine: float
     fused: float
     bm25_rank: int | None  # 1-based; None when outside the BM25 list
@@ -40,7 +41,9 @@ def retrieve(
     fusion: Fusion = "rrf",
     depth: int = FUSION_DEPTH,
 ) -> list[Hit]:
-    bm25_scores = index.bm25.scores_for(question)
+    terms = tokenize(question)
+    bm25_scores = index.bm25.scores(terms)
+    ideal = index.bm25.ideal_score(terms)
     bm25_list = sorted(bm25_scores.items(), key=lambda item: -item[1])[:depth]
     dense_list = index.dense_search(query_vector, depth)
     bm25_rank = {row: r for r, (row, _) in enumerate(bm25_list, 1)}
@@ -55,6 +58,7 @@ def retrieve(
             passage=index.passages[row],
             row=row,
             bm25=bm25_scores.get(row, 0.0),
+            bm25_norm=bm25_scores.get(row, 0.0) / ideal,
             cosine=cosine[row],
             fused=fused[row],
             bm25_rank=bm25_rank.get(row),

@@ -1,0 +1,111 @@
+"""Retrieval benchmark over the regression questions: hit@1, hit@3, MRR per retriever, build time, latency.
+
+A hit is a retrieved passage that overlaps a supporting document's evidence span.
+Run: .venv/bin/python bench/retrieval.py [--questions FILE] [--repeat N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from qa.engine import Engine  # noqa: E402
+from qa.evaluation import load_questions  # noqa: E402
+from qa.retrieve import retrieve  # noqa: E402
+
+FUSIONS = ("bm25", "dense", "rrf", "weighted")
+
+
+def evidence_spans(item: dict, documents: dict[str, str]) -> dict[str, tuple[int, int]]:
+    spans = {}
+    for doc_id, evidence in item["supporting"].items():
+        at = documents[doc_id].find(evidence)
+        spans[doc_id] = (at, at + len(evidence))
+    return spans
+
+
+def first_relevant_rank(hits, spans) -> int | None:
+    for rank, hit in enumerate(hits, 1):
+        span = spans.get(hit.passage.doc_id)
+        if span and hit.passage.start < span[1] and span[0] < hit.passage.end:
+            return rank
+    return None
+
+
+def quality(engine: Engine, questions: list[dict]) -> dict[str, dict[str, float]]:
+    documents = {d.doc_id: d.text for d in engine.corpus.documents}
+    table = {}
+    for fusion in FUSIONS:
+        ranks = []
+        for item in questions:
+            vector = engine.embedder.encode_query(item["question"])
+            hits = retrieve(engine.index, item["question"], vector, k=10, fusion=fusion)
+            ranks.append(first_relevant_rank(hits, evidence_spans(item, documents)))
+        n = len(ranks)
+        table[fusion] = {
+            "hit@1": sum(1 for r in ranks if r == 1) / n,
+            "hit@3": sum(1 for r in ranks if r and r <= 3) / n,
+            "MRR": sum(1 / r for r in ranks if r) / n,
+        }
+    return table
+
+
+def latency_ms(engine: Engine, questions: list[dict], repeat: int) -> list[float]:
+    """Warm retrieval only (query vectors cached, as the engine does for a repeated question)."""
+    timings = []
+    for _ in range(repeat):
+        for item in questions:
+            vector = engine.embedder.encode_query(item["question"])
+            t0 = time.perf_counter()
+            retrieve(engine.index, item["question"], vector, k=10)
+            timings.append((time.perf_counter() - t0) * 1000)
+    return timings
+
+
+def cold_build_seconds() -> float:
+    """A new process: model load + segmenting + embedding the seeds into an empty index."""
+    with tempfile.TemporaryDirectory() as tmp:
+        code = (
+            "import time; t=time.perf_counter(); from qa import Engine; "
+            f"Engine(index_dir={tmp!r}); print(time.perf_counter()-t)"
+        )
+        out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+        return float(out.stdout.strip().splitlines()[-1])
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--questions", default=str(ROOT / "tests/regression/questions.jsonl"))
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    questions = [q for q in load_questions(args.questions) if q["answerable"]]
+    engine = Engine()
+
+    print(f"retrieval quality over {len(questions)} answerable regression questions (seed corpus)")
+    print(f"{'retriever':<10}{'hit@1':>8}{'hit@3':>8}{'MRR':>8}")
+    for fusion, row in quality(engine, questions).items():
+        print(f"{fusion:<10}{row['hit@1']:>8.3f}{row['hit@3']:>8.3f}{row['MRR']:>8.3f}")
+
+    builds = [cold_build_seconds() for _ in range(3)]
+    print(f"\ncold index build for the seeds (new process, incl. model load), 3 runs: "
+          f"min {min(builds):.2f} s, median {statistics.median(builds):.2f} s, max {max(builds):.2f} s")
+    timings = latency_ms(engine, questions, args.repeat)
+    print(f"warm hybrid retrieval latency over {len(timings)} queries: "
+          f"p50 {percentile(timings, 0.5):.2f} ms, p95 {percentile(timings, 0.95):.2f} ms")
+
+
+if __name__ == "__main__":
+    main()

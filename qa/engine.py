@@ -1,0 +1,155 @@
+"""engine: wires corpus -> index -> retrieve -> select -> agree into one `Answer`.
+
+An `Engine` loads (or builds) the index once and then answers many questions; it is safe to share
+between threads (the embedder serialises its forward pass, everything else is read-only).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import unicodedata
+from pathlib import Path
+
+from qa.agree import mark_sources
+from qa.corpus import Corpus, load_corpus
+from qa.embedding import shared_embedder
+from qa.index import HybridIndex, SyncReport
+from qa.models import Answer, Citation, SourceAgreement
+from qa.retrieve import Fusion, Hit, retrieve
+from qa.select import Selection, select_answer
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+MAX_QUESTION_CHARS = 1000
+RETRIEVE_K = 10
+RELATED_CITATIONS = 3
+
+# Zero-width and other format characters (category Cf) carry no meaning in a question but can
+# hide words from the tokenizer; control characters likewise.
+_INVISIBLE = {"Cc", "Cf"}
+
+
+def default_corpus_dir() -> Path:
+    return Path(os.environ.get("QA_CORPUS_DIR") or PROJECT_ROOT / "seeds")
+
+
+def default_index_dir() -> Path:
+    return Path(os.environ.get("QA_INDEX_DIR") or PROJECT_ROOT / "index")
+
+
+def clean_question(question: object) -> str:
+    """The question as the engine will use it, or ValueError saying why it cannot be asked."""
+    if not isinstance(question, str):
+        raise ValueError(f"question must be a string, not {type(question).__name__}")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise ValueError(f"question is too long ({len(question):,} characters; limit {MAX_QUESTION_CHARS:,})")
+    visible = "".join(
+        " " if unicodedata.category(ch) in _INVISIBLE and ch not in "\t\n" else ch for ch in question
+    )
+    cleaned = " ".join(visible.split())
+    if not cleaned:
+        raise ValueError("question is empty")
+    if not any(ch.isalnum() for ch in cleaned):
+        raise ValueError("question has no words in it")
+    return cleaned
+
+
+class Engine:
+    def __init__(
+        self,
+        corpus_dir: str | Path | None = None,
+        index_dir: str | Path | None = None,
+        *,
+        model: str | None = None,
+        chroma_host: str | None = None,
+        chroma_port: int | None = None,
+        rebuild: bool = False,
+        progress: bool = False,
+    ):
+        self.corpus_dir = Path(corpus_dir) if corpus_dir else default_corpus_dir()
+        self.index_dir = Path(index_dir) if index_dir else default_index_dir()
+        self.corpus: Corpus = load_corpus(self.corpus_dir)
+        self.embedder = shared_embedder(model)
+        self.index = HybridIndex(
+            self.corpus,
+            self.index_dir,
+            self.embedder,
+            chroma_host=chroma_host or os.environ.get("QA_CHROMA_HOST") or None,
+            chroma_port=chroma_port or int(os.environ.get("QA_CHROMA_PORT") or 8000),
+        )
+        self.sync_report: SyncReport = self.index.sync(rebuild=rebuild, progress=progress)
+        self.documents = {d.doc_id: d for d in self.corpus.documents}
+
+    def answer(self, question: str, *, k: int = RETRIEVE_K, fusion: Fusion = "rrf") -> Answer:
+        question = clean_question(question)
+        query_vector = self.embedder.encode_query(question)
+        hits = retrieve(self.index, question, query_vector, k=k, fusion=fusion)
+        selection = select_answer(question, hits)
+        if not selection.answered:
+            return self._no_answer(question, selection, hits)
+        top = self._citation(selection)
+        sources = mark_sources(self.index, question, query_vector, top, selection)
+        others = [s.citation for s in sources if s.citation and s.doc_id != top.doc_id and s.marker == "agrees"]
+        return Answer(
+            question=question,
+            answered=True,
+            answer=selection.best.candidate.text,
+            confidence=selection.confidence,
+            citations=[top, *others],
+            sources=sources,
+        )
+
+    def _citation(self, selection: Selection) -> Citation:
+        cand = selection.best.candidate
+        passage = cand.hit.passage
+        return Citation(
+            doc_id=passage.doc_id,
+            title=self.documents[passage.doc_id].title,
+            start=passage.start,
+            end=passage.end,
+            text=passage.text,
+            answer_start=cand.start,
+            answer_end=cand.end,
+            score=round(selection.best.score, 4),
+        )
+
+    def _no_answer(self, question: str, selection: Selection, hits: list[Hit]) -> Answer:
+        related = [
+            Citation(
+                doc_id=h.passage.doc_id,
+                title=self.documents[h.passage.doc_id].title,
+                start=h.passage.start,
+                end=h.passage.end,
+                text=h.passage.text,
+                score=round(h.fused, 4),
+            )
+            for h in hits[:RELATED_CITATIONS]
+        ]
+        silent = [
+            SourceAgreement(doc_id=d.doc_id, title=d.title, marker="silent") for d in self.corpus.documents
+        ]
+        return Answer(
+            question=question,
+            answered=False,
+            answer=None,
+            confidence=selection.confidence,
+            citations=related,
+            sources=silent,
+        )
+
+
+_default_engine: Engine | None = None
+_default_lock = threading.Lock()
+
+
+def default_engine() -> Engine:
+    """The engine over the shipped corpus (or QA_CORPUS_DIR / QA_INDEX_DIR), created on first use."""
+    global _default_engine
+    with _default_lock:
+        if _default_engine is None:
+            _default_engine = Engine()
+        return _default_engine
+
+
+def answer(question: str, **options) -> Answer:
+    return default_engine().answer(question, **options)

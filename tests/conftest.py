@@ -1,0 +1,39 @@
+"""Shared fixtures: the seed articles, copies of them to edit, and the one real embedding model."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SEEDS_DIR = PROJECT_ROOT / "seeds"
+
+
+@pytest.fixture(scope="session")
+def seeds_dir() -> Path:
+    """The shipped seed corpus. Read it, never write to it: copy it with `corpus_dir` to edit."""
+    return SEEDS_DIR
+
+
+@pytest.fixture
+def corpus_dir(tmp_path: Path) -> Path:
+    """A private copy of the seed articles, free to edit, delete from or add to."""
+    folder = tmp_path / "corpus"
+    shutil.copytree(SEEDS_DIR, folder)
+    return folder
+
+
+@pytest.fixture
+def index_dir(tmp_path: Path) -> Path:
+    """An empty folder for one test's own index (Chroma store + manifest)."""
+    return tmp_path / "index"
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    """The real MiniLM encoder, loaded offline once per test session (it takes seconds and 100 MB)."""
+    from qa.embedding import shared_embedder
+
+    return shared_embedder()

@@ -1,0 +1,250 @@
+"""corpus: article files -> Documents and sentence Passages whose offsets point into the file text."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+import qa.corpus
+from qa.corpus import load_corpus
+
+DOC_000 = "000_4c55fd7b660ac3d2"
+DOC_001 = "001_ba940ec7e439679a"
+DOC_003 = "003_512a320aae66a7a6"
+DOC_004 = "004_7480487250863ef3"
+SEED_IDS = [DOC_000, DOC_001, DOC_003, DOC_004]
+
+
+@pytest.fixture(scope="module")
+def seeds(seeds_dir):
+    return load_corpus(seeds_dir)
+
+
+def passages_of(corpus, doc_id):
+    return [p for p in corpus.passages if p.doc_id == doc_id]
+
+
+def first_line(text: str) -> str:
+    return next(line.strip() for line in text.splitlines() if line.strip())
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# --- offsets --------------------------------------------------------------------------------------
+
+
+def test_the_seed_corpus_loads_all_four_articles(seeds):
+    assert [d.doc_id for d in seeds.documents] == SEED_IDS
+    assert seeds.skipped == []
+    assert all(passages_of(seeds, doc_id) for doc_id in SEED_IDS)
+
+
+@pytest.mark.parametrize("doc_id", SEED_IDS)
+def test_document_text_is_the_file_text_exactly(seeds, doc_id):
+    doc = seeds.document(doc_id)
+    assert doc.text == Path(doc.path).read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("doc_id", SEED_IDS)
+def test_every_passage_is_an_exact_slice_of_its_document(seeds, doc_id):
+    doc = seeds.document(doc_id)
+    for p in passages_of(seeds, doc_id):
+        assert doc.text[p.start : p.end] == p.text, p.passage_id
+
+
+# --- sentence segmentation ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("phrase", ["Feb. 14-16", "Reuters on Feb. 7", "U.S."])
+def test_abbreviations_do_not_end_a_sentence(seeds, phrase):
+    checked = 0
+    for doc in seeds.documents:
+        at = doc.text.find(phrase)
+        while at >= 0:
+            end = at + len(phrase)
+            touching = [p for p in passages_of(seeds, doc.doc_id) if p.start < end and at < p.end]
+            # Occurrences in a headline are in no passage at all; that is fine.
+            if touching:
+                assert len(touching) == 1, f"{phrase!r} split across {[p.text for p in touching]}"
+                (p,) = touching
+                # Inside one passage, and the sentence goes on after it: not cut at the dot.
+                assert p.start <= at and end < p.end, p.text
+                checked += 1
+            at = doc.text.find(phrase, end)
+    assert checked > 0, f"no body occurrence of {phrase!r} in the seeds"
+
+
+def test_a_hard_wrapped_sentence_stays_one_passage(tmp_path):
+    text = (
+        "Harbor council approves budget\n\n"
+        "The harbor council approved the new budget\n"
+        "after a long debate on Tuesday. The vote was seven to two.\n"
+    )
+    write(tmp_path, "wrapped.txt", text)
+    corpus = load_corpus(tmp_path)
+    doc = corpus.documents[0]
+
+    wrapped = "The harbor council approved the new budget\nafter a long debate on Tuesday."
+    assert [p.text for p in corpus.passages] == [wrapped, "The vote was seven to two."]
+    p = corpus.passages[0]
+    assert (p.start, p.end) == (text.index(wrapped), text.index(wrapped) + len(wrapped))
+    assert doc.text[p.start : p.end] == p.text
+
+
+def test_the_hard_wrapped_sentence_of_seed_003_is_one_passage(seeds):
+    # 003 breaks "...a mineral partnership with President\nDonald Trump as part of..." over two lines.
+    [p] = [p for p in passages_of(seeds, DOC_003) if "with President\nDonald Trump" in p.text]
+    assert p.text.startswith("In an interview with Reuters on Friday")
+    assert p.text.endswith("amid its ongoing conflict with Russia.")
+
+
+# --- titles and dates --------------------------------------------------------------------------------
+
+
+def test_a_headline_first_line_is_the_title(seeds):
+    assert seeds.document(DOC_000).title == "Zelensky Proposes Rare Earths Deal with U.S. Amid War Efforts"
+
+
+def test_a_dateline_is_split_into_headline_title_and_date(seeds):
+    # 004's first line: " date 2025-02-04 <headline> Tuesday, February 4, 2025 8:58:00 PM"
+    doc = seeds.document(DOC_004)
+    assert doc.title == "Zelensky signals willingness for U.S.-Ukraine partnerships in rare earth mining"
+    assert doc.date == date(2025, 2, 4)
+
+
+@pytest.mark.parametrize("doc_id", [DOC_001, DOC_003])
+def test_an_article_without_headline_gets_a_short_title_cut_on_a_word_boundary(seeds, doc_id):
+    doc = seeds.document(doc_id)
+    line = first_line(doc.text)
+    assert len(line) > 91  # the first line is a long body sentence, so it must be shortened
+    assert 0 < len(doc.title) <= 91
+    stem = doc.title.removesuffix("…")
+    assert line.startswith(stem)
+    assert line[len(stem)] == " ", f"title cut inside a word: {doc.title!r}"
+
+
+# --- boilerplate ---------------------------------------------------------------------------------------
+
+
+def test_a_headline_repeated_as_a_body_line_is_not_a_passage(seeds):
+    headline = seeds.document(DOC_000).title
+    assert all(headline not in p.text for p in passages_of(seeds, DOC_000))
+
+
+def test_the_reader_comment_disclaimer_is_not_a_passage(seeds):
+    doc = seeds.document(DOC_000)
+    disclaimer = doc.text.index("The comments posted here are not from")
+    assert all(p.end <= disclaimer for p in passages_of(seeds, DOC_000))
+    # The reporting just before it is kept.
+    assert passages_of(seeds, DOC_000)[-1].text.startswith("As Ukraine navigates")
+
+
+def test_another_sites_comment_policy_and_copyright_footer_are_not_passages(tmp_path):
+    # Not 000's wording: the rule must recognise site furniture in general, not one footer.
+    body = (
+        "The harbor council approved the new budget on Tuesday. "
+        "The vote was seven to two after a long debate."
+    )
+    footer = (
+        "Reader comments are moderated and may take a while to appear. "
+        "Please keep the discussion civil; personal attacks will be removed.\n\n"
+        "Copyright 2025 Harbor Times Media. All rights reserved.\n"
+    )
+    write(tmp_path, "harbor.txt", f"Harbor council approves budget\n\n{body}\n\n{footer}")
+    corpus = load_corpus(tmp_path)
+    kept_furniture = [p.text for p in corpus.passages if p.text in footer]
+    assert kept_furniture == []
+    assert [p.text for p in corpus.passages] == [
+        "The harbor council approved the new budget on Tuesday.",
+        "The vote was seven to two after a long debate.",
+    ]
+
+
+# --- files that are not articles ----------------------------------------------------------------------
+
+
+def warnings_naming(caplog, path: Path) -> list[logging.LogRecord]:
+    return [
+        r for r in caplog.records if r.levelno == logging.WARNING and str(path) in r.getMessage()
+    ]
+
+
+BAD_FILES = {
+    "empty.txt": b"",
+    "blank.txt": b" \n\t\n   \n",
+    "binary.txt": b"PK\x03\x04\x00\x00\x08\x00 some zipped bytes\x00\x00",
+    "latin1.txt": b"caf\xe9 au lait is served daily.\n",
+}
+
+
+@pytest.mark.parametrize("name", BAD_FILES)
+def test_a_bad_file_is_skipped_with_one_warning_and_the_rest_loads(corpus_dir, caplog, name):
+    bad = corpus_dir / name
+    bad.write_bytes(BAD_FILES[name])
+    with caplog.at_level(logging.WARNING, logger="qa.corpus"):
+        corpus = load_corpus(corpus_dir)
+    assert [d.doc_id for d in corpus.documents] == SEED_IDS
+    assert [s.path for s in corpus.skipped] == [str(bad)]
+    assert len(warnings_naming(caplog, bad)) == 1
+
+
+def test_an_unreadable_file_is_skipped_with_one_warning(corpus_dir, caplog, monkeypatch):
+    # We run as root, where chmod 000 still reads; inject the PermissionError for one path instead.
+    locked = write(corpus_dir, "locked.txt", "A perfectly good article nobody may read.\n")
+    real_read_text = Path.read_text
+
+    def read_text(self, *args, **kwargs):
+        if self == locked:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_read_text(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "read_text", read_text)
+    with caplog.at_level(logging.WARNING, logger="qa.corpus"):
+        corpus = load_corpus(corpus_dir)
+    assert [d.doc_id for d in corpus.documents] == SEED_IDS
+    assert [s.path for s in corpus.skipped] == [str(locked)]
+    assert len(warnings_naming(caplog, locked)) == 1
+
+
+def test_a_too_large_file_is_skipped_with_one_warning(corpus_dir, caplog, monkeypatch):
+    monkeypatch.setattr(qa.corpus, "MAX_FILE_BYTES", 10_000)  # the seeds are about 3 kB each
+    dump = write(corpus_dir, "dump.txt", "This line is repeated to make a dump.\n" * 1000)
+    with caplog.at_level(logging.WARNING, logger="qa.corpus"):
+        corpus = load_corpus(corpus_dir)
+    assert [d.doc_id for d in corpus.documents] == SEED_IDS
+    assert [s.path for s in corpus.skipped] == [str(dump)]
+    assert len(warnings_naming(caplog, dump)) == 1
+
+
+def test_a_duplicate_article_under_another_name_is_skipped_as_a_duplicate(corpus_dir, caplog):
+    copy = corpus_dir / "zz_reposted.txt"
+    shutil.copy(corpus_dir / f"{DOC_001}.txt", copy)
+    with caplog.at_level(logging.WARNING, logger="qa.corpus"):
+        corpus = load_corpus(corpus_dir)
+    assert [d.doc_id for d in corpus.documents] == SEED_IDS
+    [skipped] = corpus.skipped
+    assert skipped.path == str(copy)
+    assert "duplicate" in skipped.reason and DOC_001 in skipped.reason
+    assert len(warnings_naming(caplog, copy)) == 1
+
+
+# --- which files are articles ----------------------------------------------------------------------------
+
+
+def test_markdown_files_are_read_and_other_suffixes_ignored(tmp_path):
+    write(tmp_path, "notes.md", "# Port reopens\n\nThe port reopened on Monday after the storm.\n")
+    write(tmp_path, "story.txt", "Storm hits coast\n\nThe storm reached the coast on Sunday night.\n")
+    write(tmp_path, "page.html", "<p>The storm reached the coast.</p>\n")
+    write(tmp_path, "data.json", '{"text": "The storm reached the coast."}\n')
+    write(tmp_path, "README", "Not an article either.\n")
+    corpus = load_corpus(tmp_path)
+    assert sorted(d.doc_id for d in corpus.documents) == ["notes", "story"]
+    assert corpus.skipped == []  # ignored, not skipped: they were never candidates

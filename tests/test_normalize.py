@@ -1,0 +1,296 @@
+"""How the wordings news reports use for one fact become comparable values (qa.normalize)."""
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from qa.normalize import canonical_name, compatible, find_values, parse_value
+
+SEEDS = sorted((Path(__file__).resolve().parents[1] / "seeds").glob("*.txt"))
+REPORTED = date(2025, 2, 9)  # a Sunday: "Friday" in a report of this day is Feb. 7
+
+
+def day(month: int, day_of_month: int, year: int = 2025) -> int:
+    return date(year, month, day_of_month).toordinal()
+
+
+@pytest.mark.parametrize(("text", "kind", "low", "high"), [
+    ("2.5", "number", 2.5, 2.5),
+    ("one and a half", "number", 1.5, 1.5),
+    ("twenty-four", "number", 24, 24),
+    ("one hundred and twenty", "number", 120, 120),
+    ("half", "percent", 50, 50),
+    ("a third", "percent", 100 / 3, 100 / 3),
+    ("two-thirds", "percent", 200 / 3, 200 / 3),
+    ("one in five", "percent", 20, 20),
+    ("fifty percent", "percent", 50, 50),
+    ("20%", "percent", 20, 20),
+    ("$14.8 trillion", "money", 14.8e12, 14.8e12),
+    ("€3bn", "money", 3e9, 3e9),
+    ("half a million", "number", 5e5, 5e5),
+    ("18-24", "number", 18, 24),
+    ("18 to 24", "number", 18, 24),
+    ("eighteen to twenty-four", "number", 18, 24),
+    ("between 18 and 24", "number", 18, 24),
+    ("$10-15 billion", "money", 10e9, 15e9),
+    ("2.5 km", "length", 2.5, 2.5),
+    ("1,500 metres", "length", 1.5, 1.5),
+    ("1.5 miles", "length", 2.414016, 2.414016),
+    ("2.5 km (1.5 miles)", "length", 2.414016, 2.5),
+])
+def test_quantity_reads_as_interval(text, kind, low, high):
+    value = parse_value(text)
+    assert (value.kind, value.low, value.high) == (kind, pytest.approx(low), pytest.approx(high))
+
+
+@pytest.mark.parametrize(("text", "unit"), [
+    ("$14.8 trillion", "USD"),
+    ("14.8 trillion dollars", "USD"),
+    ("€3bn", "EUR"),
+    ("5 billion euros", "EUR"),
+    ("£2m", "GBP"),
+    ("2.5 km", "km"),
+    ("five miles", "km"),
+    ("20%", "%"),
+    ("about half", "%"),
+    ("5 percentage points", "pp"),
+    ("2.5", None),
+])
+def test_quantity_is_in_canonical_unit(text, unit):
+    assert parse_value(text).unit == unit
+
+
+@pytest.mark.parametrize(("text", "low", "high"), [
+    ("about half", 45, 55),
+    ("approximately 20%", 18, 22),
+    ("nearly 20%", 18, 20),
+    ("almost 20%", 18, 20),
+    ("less than 20%", 0, 20),
+    ("fewer than twenty percent", 0, 20),
+    ("up to 20%", 0, 20),
+    ("more than 70%", 70, None),
+    ("at least 70%", 70, None),
+    ("about 18-24", 16.2, 26.4),
+])
+def test_hedge_widens_the_interval(text, low, high):
+    value = parse_value(text)
+    assert value.text == text
+    assert value.low == pytest.approx(low)
+    assert value.high == (None if high is None else pytest.approx(high))
+
+
+@pytest.mark.parametrize(("text", "low", "at_least_up_to"), [
+    ("thousands", 2000, 9999),
+    ("tens of thousands", 20000, 99999),
+    ("hundreds", 200, 999),
+    ("several hundred", 200, 999),
+    ("dozens", 24, 99),
+])
+def test_vague_quantity_is_a_wide_interval(text, low, at_least_up_to):
+    value = parse_value(text)
+    assert value.kind == "number"
+    assert value.low == low and value.high >= at_least_up_to
+
+
+@pytest.mark.parametrize(("a", "b", "same_fact"), [
+    ("about half", "approximately half", True),
+    ("about half", "50 percent", True),
+    ("half", "fifty percent", True),
+    ("a third", "33%", True),
+    ("roughly a third", "about half", False),
+    ("nearly 20%", "less than 20%", True),
+    ("nearly 20%", "fewer than twenty percent", True),
+    ("less than 20%", "fewer than twenty percent", True),
+    ("less than 20%", "30%", False),
+    ("70%", "more than 70%", True),
+    ("more than 70%", "40%", False),
+    ("2.5 km (1.5 miles)", "about one and a half miles", True),
+    ("2.5 km (1.5 miles)", "1.5 miles", True),
+    ("2.5 km", "1.5 miles", True),
+    ("2.5 km (1.5 miles)", "10 km", False),
+    ("2.5 km (1.5 miles)", "five miles", False),
+    ("1.5 miles", "1.6 miles", False),
+    ("$14.8 trillion", "$15 trillion", False),
+    ("$14.8 trillion", "about $15 trillion", True),
+    ("$14.8 trillion", "$10 trillion", False),
+    ("$14.8 trillion", "14.8 trillion dollars", True),
+    ("18-24", "eighteen to twenty-four", True),
+    ("18 to 24", "18-24", True),
+    ("men aged 18-24", "30", False),
+    ("thousands", "11,000", True),
+    ("thousands", "hundreds", False),
+    ("thousands", "500", False),
+])
+def test_same_fact_agrees_or_conflicts(a, b, same_fact):
+    assert compatible(parse_value(a), parse_value(b)) is same_fact
+    assert compatible(parse_value(b), parse_value(a)) is same_fact
+
+
+@pytest.mark.parametrize(("a", "b"), [
+    ("50 percent", "$50"),
+    ("$5 billion", "€5 billion"),
+    ("5%", "5 percentage points"),
+    ("2.5 km", "2.5"),
+    ("Friday", "2.5 km"),
+    ("Reuters", "2014"),
+])
+def test_different_kinds_are_not_comparable(a, b):
+    assert compatible(parse_value(a), parse_value(b)) is None
+
+
+@pytest.mark.parametrize(("text", "reference", "kind", "first", "last", "year"), [
+    ("Feb. 7", REPORTED, "date", day(2, 7), day(2, 7), 2025),
+    ("Feb. 14-16", REPORTED, "date", day(2, 14), day(2, 16), 2025),
+    ("Feb. 28 to March 2", REPORTED, "date", day(2, 28), day(3, 2), 2025),
+    ("Dec. 30", date(2025, 1, 2), "date", day(12, 30, 2024), day(12, 30, 2024), 2024),
+    ("Tuesday, February 4, 2025", None, "date", day(2, 4), day(2, 4), 2025),
+    ("14 February 2025", None, "date", day(2, 14), day(2, 14), 2025),
+    ("2025-02-04", None, "date", day(2, 4), day(2, 4), 2025),
+    ("September 2024", None, "date", day(9, 1, 2024), day(9, 30, 2024), 2024),
+    ("2014", None, "year", day(1, 1, 2014), day(12, 31, 2014), 2014),
+    ("since 2014", None, "year", day(1, 1, 2014), day(12, 31, 2014), 2014),
+    ("2014-2022", None, "year", day(1, 1, 2014), day(12, 31, 2022), None),
+    ("the 1990s", None, "year", day(1, 1, 1990), day(12, 31, 1999), None),
+])
+def test_date_covers_its_days(text, reference, kind, first, last, year):
+    value = parse_value(text, reference)
+    assert (value.kind, value.low, value.high, value.year) == (kind, first, last, year)
+
+
+def test_date_without_year_keeps_month_and_day():
+    value = parse_value("Feb. 7")
+    assert (value.kind, value.year, value.month, value.day, value.low) == ("date", None, 2, 7, None)
+
+
+def test_date_written_with_weekday_keeps_it():
+    assert parse_value("Tuesday, February 4, 2025").weekday == 1
+
+
+@pytest.mark.parametrize(("a", "b", "same_fact"), [
+    ("Feb. 14-16", "February 14-16", True),
+    ("Feb. 14-16", "February fourteenth to sixteenth", True),
+    ("Feb. 14-16", "Feb 14 to 16", True),
+    ("Feb. 14-16", "Feb. 15", True),
+    ("Feb. 14-16", "Feb. 7", False),
+    ("Feb. 7", "February 7, 2025", True),
+    ("September 2024", "Sept. 12, 2024", True),
+    ("September 2024", "October 2024", False),
+    ("2014", "since 2014", True),
+    ("2014", "2015", False),
+])
+def test_date_spellings_agree_or_conflict(a, b, same_fact):
+    assert compatible(parse_value(a), parse_value(b)) is same_fact
+
+
+@pytest.mark.parametrize(("dated", "weekday", "reference", "allowed"), [
+    ("Feb. 7", "Friday", None, {None, True}),
+    ("Feb. 7", "Friday", REPORTED, {True}),
+    ("Feb. 7", "Thursday", REPORTED, {False}),
+    ("Feb. 14-16", "Sunday", REPORTED, {True}),
+    ("Feb. 14-16", "Tuesday", REPORTED, {False}),
+    ("Tuesday, February 4, 2025", "Tuesday", None, {True}),
+    ("Tuesday, February 4, 2025", "Friday", None, {False}),
+])
+def test_weekday_checked_against_date_when_year_known(dated, weekday, reference, allowed):
+    assert compatible(parse_value(dated, reference), parse_value(weekday, reference)) in allowed
+
+
+@pytest.mark.parametrize(("sentence", "reference", "text", "first", "last"), [
+    ("In an interview with Reuters on Friday, Zelenskiy revealed", REPORTED, "Friday", day(2, 7), day(2, 7)),
+    ("launched a new offensive on Thursday, advancing", REPORTED, "Thursday", day(2, 6), day(2, 6)),
+    ("said on Friday", date(2025, 2, 7), "Friday", day(2, 7), day(2, 7)),
+    ("said last Friday", date(2025, 2, 7), "last Friday", day(1, 31), day(1, 31)),
+    ("plans to speak with Zelenskiy next week", REPORTED, "next week", day(2, 10), day(2, 16)),
+    ("they met last week", REPORTED, "last week", day(1, 27), day(2, 2)),
+    ("the talks yesterday", REPORTED, "yesterday", day(2, 8), day(2, 8)),
+    ("In an interview with Reuters on Friday", None, "Friday", None, None),
+])
+def test_relative_day_resolves_against_report_date(sentence, reference, text, first, last):
+    [value] = find_values(sentence, reference)
+    assert (value.kind, value.text, value.low, value.high) == ("weekday", text, first, last)
+
+
+@pytest.mark.parametrize(("sentence", "expected"), [
+    ("advancing 2.5 km (1.5 miles) into Russia’s Kursk region", [("2.5 km (1.5 miles)", "length")]),
+    ("targeting men aged 18-24, a group below the draft age", [("18-24", "number")]),
+    ("ahead of the Munich Security Conference (Feb. 14-16), where", [("Feb. 14-16", "date")]),
+    ("nearly 20% of Ukraine’s mineral-rich lands, including about half of its rare earth deposits",
+     [("nearly 20%", "percent"), ("about half", "percent")]),
+    ("fewer than twenty percent of these resources—approximately half of the rare earth deposits—are",
+     [("fewer than twenty percent", "percent"), ("approximately half", "percent")]),
+    ("Tuesday, February 4, 2025 8:58:00 PM", [("Tuesday, February 4, 2025", "date")]),
+    ("Russia has been occupying our land since 2014.", [("2014", "year")]),
+    ("estimated to be $14.8 trillion, highlighting", [("$14.8 trillion", "money")]),
+    ("More than 70% of these resources are concentrated in three regions",
+     [("More than 70%", "percent"), ("three", "number")]),
+    ("thousands of North Korean troops", [("thousands", "number")]),
+    ("tens of thousands of people fled in the 1990s", [("tens of thousands", "number"), ("1990s", "year")]),
+    ("between $10 billion and $15 billion", [("between $10 billion and $15 billion", "money")]),
+    ("one of the largest deposits", []),
+    ("in the first half of 2024", [("2024", "year")]),
+    ("COVID-19 delayed the F-16 deliveries to the G7", []),
+])
+def test_find_values_reports_whole_values_only(sentence, expected):
+    assert [(v.text, v.kind) for v in find_values(sentence)] == expected
+
+
+@pytest.mark.parametrize("seed", SEEDS, ids=[path.stem for path in SEEDS])
+def test_offsets_are_exact_on_seed_sentences(seed):
+    for sentence in seed.read_text(encoding="utf-8").split(". "):
+        values = find_values(sentence, REPORTED)
+        for value in values:
+            assert sentence[value.start:value.end] == value.text
+        for before, after in zip(values, values[1:]):
+            assert before.end <= after.start
+
+
+def test_parse_value_offsets_point_into_the_input():
+    text = "  about half of its rare earth deposits"
+    value = parse_value(text)
+    assert text[value.start:value.end] == value.text == "about half"
+
+
+@pytest.mark.parametrize(("variant", "other"), [
+    ("Zelenskiy", "Zelensky"),
+    ("Zelenskyy", "Zelensky"),
+    ("Zelenskiy’s", "Zelensky"),
+    ("Volodymyr Zelenskyy's", "Volodymyr Zelensky"),
+    ("Sergei", "Sergey"),
+    ("U.S.", "US"),
+    ("US", "United States"),
+    ("the United States", "USA"),
+    ("America", "U.S."),
+    ("U.K.", "Britain"),
+    ("United Kingdom", "UK"),
+    ("EU", "European Union"),
+    ("Reuters", "REUTERS"),
+    ("reuters", "Reuters"),
+])
+def test_name_variants_share_a_key(variant, other):
+    assert canonical_name(variant) == canonical_name(other)
+
+
+@pytest.mark.parametrize(("name", "other"), [
+    ("US", "UK"),
+    ("Zelensky", "Putin"),
+    ("Reuters", "Forbes"),
+])
+def test_different_names_keep_different_keys(name, other):
+    assert canonical_name(name) != canonical_name(other)
+
+
+@pytest.mark.parametrize(("a", "b", "same_fact"), [
+    ("Reuters", "reuters", True),
+    ("Zelenskiy", "Volodymyr Zelensky", True),
+    ("the United States", "U.S.", True),
+    ("Reuters", "Forbes", False),
+])
+def test_span_without_a_value_is_compared_as_a_name(a, b, same_fact):
+    value = parse_value(a)
+    assert value.kind == "name"
+    assert compatible(value, parse_value(b)) is same_fact
+
+
+def test_blank_span_has_no_value():
+    assert parse_value("  ") is None
