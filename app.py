@@ -51,7 +51,10 @@ def main(argv: list[str] | None = None) -> None:
     from qa.web import CSS, THEME, build_app
 
     started = time.perf_counter()
-    engine = Engine(corpus_dir=args.corpus, index_dir=args.index)
+    try:
+        engine = Engine(corpus_dir=args.corpus, index_dir=args.index)
+    except FileNotFoundError as error:
+        sys.exit(f"app.py: {error}")
     engine.answer(WARM_UP_QUESTION)  # first forward pass is slow; pay it before anyone asks
     print(f"Engine ready in {time.perf_counter() - started:.1f} s: {len(engine.documents)} articles "
           f"from {engine.corpus_dir}", flush=True)

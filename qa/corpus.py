@@ -43,7 +43,7 @@ _SENTENCE_END = re.compile(r"""[.!?…]["'”’)\]]*\s*$""")
 # share. Matched per passage, so one stray phrase in a real sentence of reporting is not enough:
 # the passage must be mostly about the reader or the site.
 _BOILERPLATE = re.compile(
-    r"comments? (?:posted|section|are|here)|refrain from|all rights reserved|copyright ©|"
+    r"comments? (?:posted|section|are|here)|refrain from|all rights reserved|copyright (?:©|\(c\)|\d{4})|"
     r"subscribe (?:to|for|now)|sign up for|click here|follow us on|share this article|"
     r"read more:|terms of (?:use|service)|privacy policy",
     re.IGNORECASE,
@@ -190,18 +190,46 @@ def _segmenter() -> pysbd.Segmenter:
 
 def split_passages(doc: Document) -> list[Passage]:
     """Sentences of the body, minus the headline line, repeated lines and site boilerplate."""
-    passages: list[Passage] = []
+    spans: list[tuple[int, int]] = []
     seen: set[str] = set()
     headline_key = _line_key(first_line(doc.text)) if is_headline(first_line(doc.text)) else None
     for block_start, block_end in body_blocks(doc.text):
         for start, end in sentence_spans(doc.text, block_start, block_end):
-            sentence = doc.text[start:end]
-            key = _line_key(sentence)
-            if key in seen or key == headline_key or is_boilerplate(sentence):
+            key = _line_key(doc.text[start:end])
+            if key in seen or key == headline_key:
                 continue
             seen.add(key)
-            passages.append(make_passage(doc.doc_id, start, end, sentence))
-    return passages
+            spans.append((start, end))
+    spans = without_trailing_furniture(doc.text, spans)
+    return [
+        make_passage(doc.doc_id, start, end, doc.text[start:end])
+        for start, end in spans
+        if not is_boilerplate(doc.text[start:end])
+    ]
+
+
+def without_trailing_furniture(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Drop the footer: trailing paragraphs in which any sentence is site furniture.
+
+    A comment policy or copyright notice sits at the end of a page with its neighbours ("Please keep
+    the discussion civil"), which carry no cue of their own; the whole paragraph goes. Reporting
+    ends the footer: we stop at the first paragraph from the end with no furniture in it.
+    """
+    paragraphs = _paragraphs(text, spans)
+    while paragraphs and any(is_boilerplate(text[s:e]) for s, e in paragraphs[-1]):
+        paragraphs.pop()
+    return [span for paragraph in paragraphs for span in paragraph]
+
+
+def _paragraphs(text: str, spans: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
+    """Consecutive sentences grouped by line: a newline between two sentences starts a new group."""
+    groups: list[list[tuple[int, int]]] = []
+    for span in spans:
+        if groups and "\n" not in text[groups[-1][-1][1] : span[0]]:
+            groups[-1].append(span)
+        else:
+            groups.append([span])
+    return groups
 
 
 def make_passage(doc_id: str, start: int, end: int, text: str) -> Passage:

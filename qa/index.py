@@ -52,10 +52,10 @@ _TOKEN = re.compile(
 _STOPWORDS = frozenset(
     """a an and are as at be been being but by did do does for from had has have he her his how i
     if in into is it its me my no not of on or our she so than that the their them then there these
-    they this those to too us was we were what when where which while who whom whose why will with
+    they this those to too was we were what when where which while who whom whose why will with
     would you your can could should may might must shall also about after before up out over such
     any all each both other some own same very s t just""".split()
-)
+)  # not "us": the pronoun carries little, while "U.S."/"US" is a country and reads as "us"
 
 
 @lru_cache(maxsize=1)
@@ -158,9 +158,14 @@ class SyncReport:
 
 
 def passage_key(passage: Passage) -> str:
-    """Stable id: document, offsets and a hash of the text, so an edited sentence gets a new id."""
-    digest = hashlib.sha1(passage.text.encode("utf-8")).hexdigest()[:10]
-    return f"{passage.passage_id}#{digest}"
+    """Stable id: the document and a hash of the sentence text, not its offsets.
+
+    A vector depends only on the text, so an edit that shifts later sentences must not make them
+    look new; a document never holds the same sentence twice (corpus drops repeats), so the id is
+    unique.
+    """
+    digest = hashlib.sha1(passage.text.encode("utf-8")).hexdigest()[:16]
+    return f"{passage.doc_id}#{digest}"
 
 
 def chroma_settings():
@@ -207,7 +212,7 @@ class HybridIndex:
         self.index_dir.mkdir(parents=True, exist_ok=True)
         with FileLock(str(self.index_dir / ".lock")):
             rebuilt = rebuild or not self._manifest_matches()
-            client = self._open_client(wipe=rebuilt)
+            client = self._open_client()
             if rebuilt:
                 _drop_collection(client)
             self.collection = client.get_or_create_collection(
@@ -225,16 +230,19 @@ class HybridIndex:
             embedded=len(missing), deleted=len(stale), reused=len(wanted & stored), rebuilt=rebuilt
         )
 
-    def _open_client(self, wipe: bool):
+    def _open_client(self):
+        """The store, checked by one read. A store that cannot be read is wiped and started afresh:
+        it holds only derived data (vectors of the corpus), so nothing is lost."""
         chroma_dir = self.index_dir / "chroma"
-        if wipe and not self.chroma_host and chroma_dir.exists():
-            shutil.rmtree(chroma_dir)
         try:
-            return open_chroma(self.index_dir, self.chroma_host, self.chroma_port)
-        except Exception as err:  # a garbled sqlite file or half-written segment
+            client = open_chroma(self.index_dir, self.chroma_host, self.chroma_port)
+            client.list_collections()
+            return client
+        except Exception as err:  # a garbled sqlite file, a half-written segment, a server down
             if self.chroma_host:
                 raise IndexUnavailable(f"cannot reach the Chroma server {self.chroma_host}: {err}") from err
             log.warning("index at %s is unreadable (%s); rebuilding it", chroma_dir, err)
+            forget_cached_clients()
             shutil.rmtree(chroma_dir, ignore_errors=True)
             return open_chroma(self.index_dir)
 
@@ -250,7 +258,7 @@ class HybridIndex:
             self.collection.add(
                 ids=batch,
                 embeddings=vectors,
-                metadatas=[{"doc_id": p.doc_id, "start": p.start, "end": p.end} for p in passages],
+                metadatas=[{"doc_id": p.doc_id} for p in passages],  # offsets live in the corpus: they shift
             )
             bar.update(len(batch))
         bar.close()
@@ -319,6 +327,14 @@ def read_manifest(path: Path) -> dict | None:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+
+
+def forget_cached_clients() -> None:
+    """Chroma keeps one client per path for the life of the process; after the files under it are
+    removed that client would keep serving what it had, so it must be forgotten first."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    SharedSystemClient.clear_system_cache()
 
 
 def _drop_collection(client) -> None:

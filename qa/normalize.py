@@ -30,6 +30,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from typing import NamedTuple
 
 from word2number import w2n
 
@@ -115,6 +116,7 @@ _SCALES = {"hundred": 1e2, "thousand": 1e3, "million": 1e6, "billion": 1e9, "tri
            "dozen": 12.0}
 _SCALE_ABBREVIATIONS = {"k": 1e3, "m": 1e6, "mn": 1e6, "bn": 1e9, "tn": 1e12}
 
+# calendar's names are English unless the process changes LC_TIME, which this project does not.
 _MONTHS = {name.lower(): n for n in range(1, 13)
            for name in (calendar.month_name[n], calendar.month_abbr[n])} | {"sept": 9}
 _WEEKDAYS = {calendar.day_name[n]: n for n in range(7)}
@@ -264,6 +266,7 @@ _RELATIVE_RE = re.compile(rf"""
 """, re.VERBOSE)
 
 _DAY_OFFSETS = {"yesterday": -1, "today": 0, "tomorrow": 1}
+_WEEK_OFFSETS = {"last": (-7, -1), "this": (0, 6), "next": (7, 13)}  # days from this Monday
 
 
 # ---------------------------------------------------------------------------------------------
@@ -287,7 +290,9 @@ def parse_value(text: str, reference_date: date | None = None) -> Value | None:
 
 def compatible(a: Value, b: Value) -> bool | None:
     """True = same fact (intervals overlap after unit conversion, within rounding tolerance),
-    False = same kind of slot with incompatible value (a conflict), None = not comparable."""
+    False = same kind of slot with incompatible value (a conflict), None = not comparable
+    (different kinds, different currencies, a year-less date against a weekday, or two
+    differing phrases that are not proper names)."""
     if a.kind in _TEMPORAL_KINDS and b.kind in _TEMPORAL_KINDS:
         return _temporal_compatible(a, b)
     if a.kind != b.kind:
@@ -345,7 +350,8 @@ def _with_conversion(text: str, main: Value, conversion: Value, end: int) -> Val
     spanned = replace(main, text=text[main.start:end], end=end)
     if main.unit != conversion.unit:  # another currency: no rate to convert with
         return spanned
-    return replace(spanned, low=min(main.low, conversion.low), high=_max_bound(main.high, conversion.high),
+    return replace(spanned, low=min(main.low, conversion.low),
+                   high=_max_bound(main.high, conversion.high),
                    precision=max(main.precision, conversion.precision))
 
 
@@ -357,6 +363,9 @@ def _max_bound(a: float | None, b: float | None) -> float | None:
 # Quantities: each regex match is one written amount ("$14.8 trillion", "a third", "18");
 # adjacent amounts joined by "-", "to" or "between ... and" form a range.
 
+_Measure = tuple[str, str | None, str | None, float]  # kind, unit, unit as written, factor to unit
+
+
 @dataclass
 class _Amount:
     start: int
@@ -364,7 +373,7 @@ class _Amount:
     number: float
     precision: float
     scale: float | None
-    measure: tuple[str, str | None, str | None, float] | None  # kind, unit, source unit, factor
+    measure: _Measure | None
     is_year: bool
 
 
@@ -377,18 +386,20 @@ def _quantities(text: str, keep_lone_one: bool) -> list[Value]:
             values.append(ranged)
             i += 2
             continue
-        if not _is_word_not_quantity(text, amounts[i], keep_lone_one):
+        if not _is_not_a_quantity(text, amounts[i], keep_lone_one):
             values.append(_hedged(text, _amount_value(text, amounts[i])))
         i += 1
     return values
 
 
-def _is_word_not_quantity(text: str, amount: _Amount, keep_lone_one: bool) -> bool:
+def _is_not_a_quantity(text: str, amount: _Amount, keep_lone_one: bool) -> bool:
     """"one of the largest" is a pronoun and "the first half of 2024" a period, not a share."""
     written = text[amount.start:amount.end].lower()
     if written == "one":
         return not keep_lone_one
-    return written == "half" and bool(_HALF_AS_PART_RE.search(text, max(0, amount.start - 10), amount.start))
+    if written != "half":
+        return False
+    return bool(_HALF_AS_PART_RE.search(text, max(0, amount.start - 10), amount.start))
 
 
 def _read_amount(match: re.Match) -> _Amount | None:
@@ -408,8 +419,10 @@ def _written_number(match: re.Match) -> tuple[float | None, float, bool]:
     """(number, half a step of its last digit, whether it is a share of a whole)."""
     if match["ratio"]:
         numerator, _, denominator = match["ratio"].lower().split(maxsplit=2)
-        value = _small_number(numerator) / _small_number(denominator.split()[-1])
-        return value, 0.005, True
+        whole = _small_number(denominator.split()[-1])
+        if not 0 < _small_number(numerator) <= whole:
+            return None, 0.0, False  # "ten in zero" is no share
+        return _small_number(numerator) / whole, 0.005, True
     if match["fraction"]:
         return _fraction(match["fraction"]), 0.005, True
     if match["digits"]:
@@ -434,7 +447,7 @@ def _fraction(written: str) -> float:
     return numerator / _DENOMINATORS[words[-1]]
 
 
-def _scale_and_measure(match: re.Match, is_share: bool):
+def _scale_and_measure(match: re.Match, is_share: bool) -> tuple[float | None, _Measure | None]:
     currency = _CURRENCIES.get(_currency_key(match["cur_pre"] or match["cur_post"] or ""))
     abbreviation = (match["abbreviation"] or "").lower()
     scale = _SCALES[match["scale"].lower()] if match["scale"] else None
@@ -445,7 +458,7 @@ def _scale_and_measure(match: re.Match, is_share: bool):
     return scale, _measure(match, currency, is_share and scale is None)
 
 
-def _measure(match: re.Match, currency: str | None, is_share: bool):
+def _measure(match: re.Match, currency: str | None, is_share: bool) -> _Measure | None:
     if match["percent"]:
         return "percent", "%", "%", 1.0
     if match["points"]:
@@ -549,33 +562,48 @@ def _dates(text: str, reference: date | None) -> list[Value]:
     return values
 
 
+class _Calendar(NamedTuple):
+    """A date as written: month and day of its first and last day, and the year if known."""
+    month: int
+    day: int | None
+    end_month: int
+    end_day: int | None
+    year: int | None
+
+
 def _date_from_match(text: str, match: re.Match, reference: date | None) -> Value | None:
-    span = match.start(), match.end()
     if match["decade"]:
-        return _year_value(text, *span, int(match["decade"]), int(match["decade"]) + 9)
-    if match["iso_year"]:
-        fields = int(match["iso_month"]), int(match["iso_day"]), None, None, int(match["iso_year"])
-    elif match["month_of_year"]:
-        fields = _month_number(match["month_of_year"]), None, None, None, int(match["year_of_month"])
-    elif match["month"]:
-        fields = (_month_number(match["month"]), _day_number(match["day"]),
-                  match["end_month"] and _month_number(match["end_month"]),
-                  match["end_day"] and _day_number(match["end_day"]), match["year"] and int(match["year"]))
-    else:
-        fields = (_month_number(match["month_after"]), _day_number(match["day_first"]), None,
-                  match["end_day_first"] and _day_number(match["end_day_first"]),
-                  match["year_after"] and int(match["year_after"]))
-    month, day, end_month, end_day, year = fields
+        decade = int(match["decade"])
+        return _year_value(text, match.start(), match.end(), decade, decade + 9)
     weekday = _WEEKDAYS[match["weekday"]] if match["weekday"] else None
-    return _date_value(text, span, month, day, end_month or month, end_day or day, year or None,
-                       weekday, reference)
+    return _date_value(text, match.span(), _calendar(match), weekday, reference)
+
+
+def _calendar(match: re.Match) -> _Calendar:
+    def read(group: str, convert):
+        return convert(match[group]) if match[group] else None
+
+    if match["iso_year"]:
+        month, day = int(match["iso_month"]), int(match["iso_day"])
+        return _Calendar(month, day, month, day, int(match["iso_year"]))
+    if match["month_of_year"]:
+        month = _month_number(match["month_of_year"])
+        return _Calendar(month, None, month, None, int(match["year_of_month"]))
+    if match["month"]:
+        month, day = _month_number(match["month"]), _day_number(match["day"])
+        return _Calendar(month, day, read("end_month", _month_number) or month,
+                         read("end_day", _day_number) or day, read("year", int))
+    month, day = _month_number(match["month_after"]), _day_number(match["day_first"])
+    return _Calendar(month, day, month, read("end_day_first", _day_number) or day,
+                     read("year_after", int))
 
 
 def _bare_months(text: str, reference: date | None) -> list[Value]:
     values = []
     for match in _BARE_MONTH_RE.finditer(text):
         month = _month_number(match["month"])
-        value = _date_value(text, match.span("month"), month, None, month, None, None, None, reference)
+        value = _date_value(text, match.span("month"), _Calendar(month, None, month, None, None), None,
+                            reference)
         if value is not None:
             values.append(value)
     return values
@@ -587,29 +615,41 @@ def _month_number(written: str) -> int:
 
 def _day_number(written: str) -> int:
     digits = re.match(r"\d+", written)
-    return int(digits[0]) if digits else _DAY_ORDINALS[" ".join(_key(written).split()).replace(" ", "-")]
+    return int(digits[0]) if digits else _DAY_ORDINALS[_key(written).replace(" ", "-")]
 
 
-def _date_value(text, span, month, day, end_month, end_day, year, weekday, reference) -> Value | None:
+def _date_value(text: str, span: tuple[int, int], written: _Calendar, weekday: int | None,
+                reference: date | None) -> Value | None:
+    year = written.year
     if year is None and reference is not None:
-        year = _likely_year(month, day or 1, reference)
-    if not (_is_real_day(month, day, year) and _is_real_day(end_month, end_day, year)):
-        return None
+        year = _likely_year(written.month, written.day or 1, reference)
+    first_day, last_day = _days_covered(written, year)
+    if first_day is None:
+        return None  # "Feb. 30" is not a date
     low = high = None
     if year is not None:
-        first = date(year, month, day or 1)
-        end_year = year + 1 if (end_month, end_day or 31) < (month, day or 1) else year
-        if not _is_real_day(end_month, end_day, end_year):
-            return None
-        last = date(end_year, end_month, end_day or calendar.monthrange(end_year, end_month)[1])
-        low, high = first.toordinal(), last.toordinal()
+        low, high = first_day.toordinal(), last_day.toordinal()
     start, end = span
-    return Value("date", low, high, None, text[start:end], start, end, year=year, month=month,
-                 day=day, end_month=end_month, end_day=end_day, weekday=weekday)
+    return Value("date", low, high, None, text[start:end], start, end, year=year, month=written.month,
+                 day=written.day, end_month=written.end_month, end_day=written.end_day, weekday=weekday)
 
 
-def _is_real_day(month: int, day: int | None, year: int | None) -> bool:
-    return day is None or 1 <= day <= calendar.monthrange(year or 2000, month)[1]
+def _days_covered(written: _Calendar, year: int | None) -> tuple[date | None, date | None]:
+    """First and last day; a leap year stands in for an unknown one, and a range that ends
+    in an earlier month ("Dec. 30 to Jan. 2") ends in the next year."""
+    first_year = 2000 if year is None else year
+    wraps = (written.end_month, written.end_day or 31) < (written.month, written.day or 1)
+    last_year = first_year + 1 if wraps else first_year
+    if not (_is_real_day(written.month, written.day, first_year)
+            and _is_real_day(written.end_month, written.end_day, last_year)):
+        return None, None
+    last_of_month = calendar.monthrange(last_year, written.end_month)[1]
+    return (date(first_year, written.month, written.day or 1),
+            date(last_year, written.end_month, written.end_day or last_of_month))
+
+
+def _is_real_day(month: int, day: int | None, year: int) -> bool:
+    return day is None or 1 <= day <= calendar.monthrange(year, month)[1]
 
 
 def _likely_year(month: int, day: int, reference: date) -> int:
@@ -637,7 +677,8 @@ def _relative_days(text: str, reference: date | None) -> list[Value]:
     return values
 
 
-def _resolve_relative(match: re.Match, reference: date | None):
+def _resolve_relative(match: re.Match, reference: date | None
+                      ) -> tuple[date | None, date | None, int | None]:
     """(first day, last day, weekday) of "Friday", "last week", "yesterday"; days are None
     without a reference date. A bare weekday is the latest one on or before the report's date,
     which is how news uses it ("said on Friday")."""
@@ -653,9 +694,10 @@ def _resolve_relative(match: re.Match, reference: date | None):
         day = reference + timedelta(days=_DAY_OFFSETS[match["day"].lower()])
         return day, day, day.weekday()
     monday = reference - timedelta(days=reference.weekday())
-    first, last = {"last": (-7, -1), "this": (0, 6), "next": (7, 13)}.get(match["week"].lower(), (None, None))
-    if first is None:  # "past week": the seven days up to the report
+    relation = match["week"].lower()
+    if relation == "past":  # the seven days up to the report
         return reference - timedelta(days=7), reference, None
+    first, last = _WEEK_OFFSETS[relation]
     return monday + timedelta(days=first), monday + timedelta(days=last), None
 
 
@@ -737,10 +779,19 @@ def _name_value(text: str) -> Value | None:
     return Value("name", None, None, None, stripped, start, start + len(stripped), key=key)
 
 
-def _names_compatible(a: Value, b: Value) -> bool:
-    """Same name, or one is a part of the other ("Zelensky" in "Volodymyr Zelensky")."""
+def _names_compatible(a: Value, b: Value) -> bool | None:
+    """Same name, or one is a part of the other ("Zelensky" in "Volodymyr Zelensky"). Two
+    different proper names conflict; two different phrases ("security guarantees", "security
+    assurances") may be paraphrases, which is beyond a string key, so they are not compared."""
     a_words, b_words = set(a.key.split()), set(b.key.split())
-    return a_words <= b_words or b_words <= a_words
+    if a_words <= b_words or b_words <= a_words:
+        return True
+    return False if _is_proper_name(a.text) and _is_proper_name(b.text) else None
+
+
+def _is_proper_name(text: str) -> bool:
+    words = re.findall(r"[^\W\d_][\w'’.-]*", text)
+    return bool(words) and all(word[0].isupper() or len(word) <= 3 for word in words)  # "of", "and"
 
 
 def _name_words(text: str) -> list[str]:

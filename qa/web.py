@@ -1,16 +1,18 @@
 """web: the Gradio front end. It formats an `Answer`; every decision about the answer is the engine's.
 
-Safety rule for everything below: question and article text reach the browser only as text. The
-chatbot and Markdown components render Markdown and (sanitised) HTML, so any such text goes through
-`literal()` first: every ASCII punctuation character becomes a numeric character reference, so no tag,
-attribute, entity, link, emphasis, code span or math delimiter can form from it, and whitespace runs
-collapse to one space, so no line can start an indented code block (where references would show raw).
-Only this module's own fixed tags are real HTML. Components that render text themselves
-(HighlightedText, Radio, Dropdown) get the raw text.
+Safety rule for everything below: question and article text reach the browser only as text.
+- The chatbot renders its messages as (sanitised) HTML with Markdown switched off, so every piece of
+  text in a message goes through `as_html()` (html.escape) and only this module's fixed tags are markup.
+- `gr.Markdown` (the viewer heading) renders Markdown and HTML, so text there goes through `literal()`:
+  every ASCII punctuation character becomes a numeric character reference, so no tag, entity, link,
+  emphasis, code span or math delimiter can form, and whitespace runs collapse to one space, so no
+  line can start an indented code block.
+- Components that render plain text themselves (HighlightedText, Radio, Dropdown) get the raw text.
 """
 
 from __future__ import annotations
 
+import html
 import logging
 import os
 import string
@@ -28,7 +30,7 @@ EXAMPLES = [
     "How far did Ukrainian troops advance into Kursk?",
     "Who is Trump's special envoy for Russia and Ukraine?",
     "What is the estimated value of Ukraine's mineral resources according to Forbes?",
-    "What share of Ukraine's rare earth deposits is under Russian occupation?",
+    "What share of Ukraine's mineral resources is under Russian occupation?",
     "What is the capital of France?",
 ]
 NO_ANSWER = "The articles don't say."
@@ -49,12 +51,25 @@ CSS = """
 .qa-citation, .qa-related { margin: .15em 0; }
 .qa-source { margin: .1em 0; }
 .qa-source summary { cursor: pointer; }
-.qa-source[data-marker="agrees"] .qa-mark { color: #15803d; font-weight: 700; }
-.qa-source[data-marker="conflicts"] .qa-mark { color: #b91c1c; font-weight: 700; }
-.qa-source[data-marker="silent"] .qa-mark { color: #6b7280; }
+.qa-agrees .qa-mark { color: #15803d; font-weight: 700; }
+.qa-conflicts .qa-mark { color: #b91c1c; font-weight: 700; }
+.qa-silent .qa-mark { color: #6b7280; }
 .qa-doc { color: #6b7280; font-size: .85em; }
 .qa-hint { color: #6b7280; font-size: .85em; margin-top: .5em; }
+/* The article reads as running text: HighlightedText lays tokens out as flex items, breaks words
+   inside them and leaves whitespace between its elements (hidden here with font-size 0). */
+#qa-article .textfield { display: block; word-break: normal; overflow-wrap: break-word; line-height: 1.6;
+                         max-height: 640px; overflow-y: auto; font-size: 0; }
+#qa-article .token-container, #qa-article .token { display: inline; padding: 0; margin: 0; }
+#qa-article .text { font-size: var(--text-md); background-color: inherit; border-radius: 3px; }
+#qa-article .line-break { display: block; height: .35rem; }
 """
+
+# Our own fixed script (no data in it): bring the highlighted sentence into view once it is drawn.
+SCROLL_TO_HIGHLIGHT = """() => { setTimeout(() => {
+  const mark = document.querySelector('#qa-article .token.highlighted');
+  if (mark) mark.scrollIntoView({block: 'center'});
+}, 50); }"""
 
 # System fonts only: the default theme fetches Google Fonts, and this app makes no network requests.
 THEME = gr.themes.Default(
@@ -66,9 +81,14 @@ THEME = gr.themes.Default(
 # ---------------------------------------------------------------- text that cannot become markup
 
 
+def as_html(value: str) -> str:
+    """`value` as HTML that displays exactly these characters (for the chatbot's HTML messages)."""
+    return html.escape(value, quote=True)
+
+
 def literal(text: str) -> str:
-    """`text` as inert HTML/Markdown source that displays exactly these characters (whitespace
-    collapsed)."""
+    """`text` as inert Markdown-and-HTML source that displays exactly these characters (whitespace
+    collapsed), for `gr.Markdown`."""
     return "".join(f"&#{ord(ch)};" if ch in _PUNCTUATION else ch for ch in " ".join(text.split()))
 
 
@@ -105,30 +125,27 @@ def citation_label(number: int, citation: Citation) -> str:
 def quoted_sentence(citation: Citation) -> str:
     """The cited sentence with the answer span (if any) inside <mark>."""
     if citation.answer_start is None or citation.answer_end is None:
-        return literal(citation.text)
+        return as_html(citation.text)
     a = max(0, citation.answer_start - citation.start)
     b = min(len(citation.text), citation.answer_end - citation.start)
     before, span, after = citation.text[:a], citation.text[a:b], citation.text[b:]
-    # literal() collapses whitespace per piece, so keep one space where a piece boundary had some.
-    left = literal(before) + (" " if before[-1:].isspace() else "")
-    right = (" " if after[:1].isspace() else "") + literal(after)
-    return f'{left}<mark class="qa-span">{literal(span)}</mark>{right}'
+    return f'{as_html(before)}<mark class="qa-span">{as_html(span)}</mark>{as_html(after)}'
 
 
 def _doc_line(title: str, doc_id: str) -> str:
-    return f'{literal(title)} <span class="qa-doc">({literal(doc_id)})</span>'
+    return f'{as_html(title)} <span class="qa-doc">({as_html(doc_id)})</span>'
 
 
 def _source_line(source: SourceAgreement) -> str:
     mark = f'<span class="qa-mark">{MARKS[source.marker]}</span>'
     line = f"{mark} · {_doc_line(source.title, source.doc_id)}"
     if source.value:
-        line += f" — “{literal(source.value)}”"
+        line += f" — “{as_html(source.value)}”"
     if source.citation is None:
-        return f'<div class="qa-source" data-marker="{source.marker}">{line}</div>'
-    sentence = literal(source.citation.text)
+        return f'<div class="qa-source qa-{source.marker}">{line}</div>'
+    sentence = as_html(source.citation.text)
     return (
-        f'<details class="qa-source" data-marker="{source.marker}">'
+        f'<details class="qa-source qa-{source.marker}">'
         f'<summary title="{sentence}">{line}</summary>'
         f'<div class="qa-quote qa-source-sentence">{sentence}</div></details>'
     )
@@ -141,15 +158,14 @@ def agreement_strip(answer: Answer) -> str:
 
 
 def render_reply(answer: Answer) -> str:
-    """The chat bubble for an `Answer`: fixed tags around `literal()` text, on one line with no blank
-    lines so the Markdown renderer treats it as one HTML block."""
+    """The chat bubble for an `Answer`: fixed tags around `as_html()` text."""
     cited = viewable_citations(answer)
     if not answer.answered:
         related = "".join(
-            f'<div class="qa-related">[{n}] “{literal(c.text)}” — {_doc_line(c.title, c.doc_id)}</div>'
+            f'<div class="qa-related">[{n}] “{as_html(c.text)}” — {_doc_line(c.title, c.doc_id)}</div>'
             for n, c in enumerate(cited, 1)
         )
-        parts = [f'<div class="qa-abstain">{literal(NO_ANSWER)}</div>']
+        parts = [f'<div class="qa-abstain">{as_html(NO_ANSWER)}</div>']
         if related:
             parts.append(f'<div class="qa-heading">Closest related passages</div>{related}')
             parts.append('<div class="qa-hint">Open a passage in the source viewer to read it in context.</div>')
@@ -160,7 +176,7 @@ def render_reply(answer: Answer) -> str:
         f'<div class="qa-citation">[{n}] {_doc_line(c.title, c.doc_id)}</div>' for n, c in enumerate(cited, 1)
     )
     parts = [
-        f'<div class="qa-answer">{literal(answer.answer or "")}</div>',
+        f'<div class="qa-answer">{as_html(answer.answer or "")}</div>',
         f'<div class="qa-quote">{quoted_sentence(top)} <span class="qa-doc">[1]</span></div>',
         f'<div class="qa-heading">Citations</div><div class="qa-citations">{citations}</div>',
         agreement_strip(answer),
@@ -170,13 +186,13 @@ def render_reply(answer: Answer) -> str:
 
 
 def render_problem(message: str) -> str:
-    return f'<div class="qa-reply qa-problem">{literal(message)}</div>'
+    return f'<div class="qa-reply qa-problem">{as_html(message)}</div>'
 
 
 def render_question(question: str) -> str:
     if len(question) > ECHO_MAX_CHARS:
         question = question[:ECHO_MAX_CHARS] + "…"
-    return literal(question)
+    return as_html(question)
 
 
 # ---------------------------------------------------------------- the source viewer
@@ -242,19 +258,19 @@ def build_app(engine: Any, *, title: str = "Ask the articles") -> gr.Blocks:
             if question.strip():
                 history.append({"role": "user", "content": render_question(question)})
             history.append({"role": "assistant", "content": render_problem(friendly_problem(error))})
-            return question, history, turns, gr.update(), gr.update(), gr.update(), gr.update()
+            return question, history, turns, *[gr.update()] * 5
         except Exception:
             log.exception("answering %r failed", question[:200])
             history.append({"role": "user", "content": render_question(question)})
             history.append({"role": "assistant", "content": render_problem(
                 "Sorry, something went wrong while answering that. The details are in the server log.")})
-            return question, history, turns, gr.update(), gr.update(), gr.update(), gr.update()
+            return question, history, turns, *[gr.update()] * 5
         history.append({"role": "user", "content": render_question(question)})
         history.append({"role": "assistant", "content": render_reply(answer)})
         shown = answer.model_dump(mode="json")
         turns = {**(turns or {}), len(history) - 1: shown}
         radio = _citation_radio(answer)
-        return "", history, turns, shown, radio, VIEWER_HINT, None
+        return "", history, turns, shown, radio, VIEWER_HINT, None, None
 
     def pick_turn(turns: dict, evt: gr.SelectData):
         """Clicking an earlier reply puts its citations in the selector."""
@@ -300,7 +316,7 @@ def build_app(engine: Any, *, title: str = "Ask the articles") -> gr.Blocks:
                     elem_id="qa-chat",
                     height=560,
                     sanitize_html=True,
-                    render_markdown=True,
+                    render_markdown=False,  # messages are our HTML; see the module docstring
                     latex_delimiters=[],
                     allow_tags=False,
                     buttons=[],
@@ -313,6 +329,7 @@ def build_app(engine: Any, *, title: str = "Ask the articles") -> gr.Blocks:
                     placeholder="Ask a question about the articles and press Enter",
                     autofocus=True,
                     submit_btn="Ask",
+                    max_lines=4,
                 )
                 examples = gr.Examples(examples=[[q] for q in EXAMPLES], inputs=[question], label="Examples")
             with gr.Column(scale=2):
@@ -340,14 +357,16 @@ def build_app(engine: Any, *, title: str = "Ask the articles") -> gr.Blocks:
                     interactive=False,
                 )
 
-        chat_outputs = [question, chatbot, turns, shown, citation_picker, heading, article]
+        chat_outputs = [question, chatbot, turns, shown, citation_picker, heading, article, source_picker]
         question.submit(ask, [question, chatbot, turns], chat_outputs, api_visibility="private")
         examples.load_input_event.then(ask, [question, chatbot, turns], chat_outputs, api_visibility="private")
         chatbot.select(pick_turn, [turns], [shown, citation_picker], api_visibility="private")
+        chatbot.clear(lambda: ({}, None, gr.update(choices=[], value=None), VIEWER_HINT, None, None), None,
+                      [turns, shown, citation_picker, heading, article, source_picker], api_visibility="private")
         citation_picker.input(open_citation, [citation_picker, shown], [heading, article, source_picker],
-                              api_visibility="private")
+                              api_visibility="private").then(None, js=SCROLL_TO_HIGHLIGHT)
         source_picker.input(open_source, [source_picker, shown], [heading, article, citation_picker],
-                            api_visibility="private")
+                            api_visibility="private").then(None, js=SCROLL_TO_HIGHLIGHT)
         gr.api(answer_api, api_name="answer")
     return demo
 

@@ -37,3 +37,11 @@ def embedder():
     from qa.embedding import shared_embedder
 
     return shared_embedder()
+
+
+@pytest.fixture(scope="session")
+def seed_engine(tmp_path_factory):
+    """One engine over the shipped seeds, with its own index, shared by the read-only tests."""
+    from qa.engine import Engine
+
+    return Engine(corpus_dir=SEEDS_DIR, index_dir=tmp_path_factory.mktemp("seed-index"))

@@ -284,7 +284,10 @@ def test_different_names_keep_different_keys(name, other):
     ("Reuters", "reuters", True),
     ("Zelenskiy", "Volodymyr Zelensky", True),
     ("the United States", "U.S.", True),
+    ("North Korea and Iran", "Iran and North Korea", True),
     ("Reuters", "Forbes", False),
+    ("Keith Kellogg", "Marco Rubio", False),
+    ("security guarantees", "security assurances", None),
 ])
 def test_span_without_a_value_is_compared_as_a_name(a, b, same_fact):
     value = parse_value(a)

@@ -1,0 +1,267 @@
+"""The web front end's formatting, without a browser or a model: hand-made `Answer`s in, text out."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import importlib.util
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from qa.models import Answer, Citation, Document, SourceAgreement
+from qa.web import (
+    NO_ANSWER,
+    as_html,
+    article_segments,
+    build_app,
+    citation_for_document,
+    friendly_problem,
+    literal,
+    render_question,
+    render_reply,
+    viewable_citations,
+    viewer_heading,
+)
+
+ARTICLE = (
+    "Kyiv signs a mining deal. "
+    "Ukrainian forces advanced 2.5 km (1.5 miles) into Kursk. "
+    "Talks continue."
+)
+SENTENCE = "Ukrainian forces advanced 2.5 km (1.5 miles) into Kursk."
+S_START = ARTICLE.index(SENTENCE)
+A_START = ARTICLE.index("2.5 km (1.5 miles)")
+A_END = A_START + len("2.5 km (1.5 miles)")
+
+HOSTILE = 'It cost <script>window.__pwned=1</script> and <img src=x onerror="window.__pwned=1"> *much* [x](javascript:alert(1)) $$x$$'
+
+
+def cite(doc_id="doc_a", title="Mining deal", text=SENTENCE, start=S_START, answer=(A_START, A_END)):
+    return Citation(doc_id=doc_id, title=title, start=start, end=start + len(text), text=text,
+                    answer_start=answer[0] if answer else None, answer_end=answer[1] if answer else None)
+
+
+def answered(**overrides) -> Answer:
+    top = cite()
+    fields = dict(
+        question="How far did Ukrainian troops advance into Kursk?",
+        answered=True,
+        answer="2.5 km (1.5 miles)",
+        confidence=0.8,
+        citations=[top],
+        sources=[
+            SourceAgreement(doc_id="doc_b", title="Other article", marker="silent"),
+            SourceAgreement(doc_id="doc_a", title="Mining deal", marker="agrees", citation=top,
+                            value="2.5 km (1.5 miles)"),
+        ],
+    )
+    return Answer(**{**fields, **overrides})
+
+
+def visible_text(markup: str) -> str:
+    """Roughly what a browser shows: tags dropped, character references decoded."""
+    return html.unescape(re.sub(r"<[^>]+>", "", markup))
+
+
+# ---------------------------------------------------------------- literal text
+
+
+class Markup(HTMLParser):
+    """The tags and attribute names a browser would build from `source`."""
+
+    def __init__(self, source: str):
+        super().__init__(convert_charrefs=True)
+        self.tags: set[str] = set()
+        self.attributes: set[str] = set()
+        self.feed(source)
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.add(tag)
+        self.attributes.update(name for name, _ in attrs)
+
+
+def test_text_for_the_chat_is_escaped_html():
+    assert as_html(HOSTILE) == html.escape(HOSTILE)
+    assert visible_text(as_html(HOSTILE)) == HOSTILE
+
+
+def test_literal_text_for_markdown_shows_the_same_characters_but_forms_no_markup():
+    shown = literal(HOSTILE)
+    assert visible_text(shown) == HOSTILE
+    for markup_char in "<>\"'&*[]()`$_#!|\\":
+        assert markup_char not in shown.replace("&#", "").replace(";", "")
+
+
+def test_literal_text_collapses_whitespace_so_no_line_can_start_a_code_block():
+    assert literal("a\n\n    indented   b") == "a indented b"
+
+
+# ---------------------------------------------------------------- a reply in the chat
+
+
+def test_an_answered_reply_leads_with_the_answer_then_the_sentence_with_the_answer_marked():
+    reply = render_reply(answered())
+    assert visible_text(reply).startswith("2.5 km (1.5 miles)")
+    mark = re.search(r'<mark class="qa-span">(.*?)</mark>', reply).group(1)
+    assert html.unescape(mark) == "2.5 km (1.5 miles)"
+    assert "Ukrainian forces advanced 2.5 km (1.5 miles) into Kursk." in visible_text(reply)
+
+
+def test_an_answered_reply_numbers_its_citations_by_title_and_document():
+    second = cite(doc_id="doc_c", title="Third article", start=0, text="Kyiv signs a mining deal.", answer=None)
+    reply = render_reply(answered(citations=[cite(), second]))
+    text = visible_text(reply)
+    assert "[1] Mining deal (doc_a)" in text
+    assert "[2] Third article (doc_c)" in text
+
+
+def test_the_agreement_strip_marks_every_source_agreeing_first_with_its_sentence_on_expansion():
+    reply = render_reply(answered())
+    marks = re.findall(r'class="qa-source qa-(\w+)"', reply)
+    assert marks == ["agrees", "silent"]
+    agreeing = re.search(r'<details class="qa-source qa-agrees">(.*?)</details>', reply).group(1)
+    assert "✓ agrees" in agreeing and "“2.5 km (1.5 miles)”" in visible_text(agreeing)
+    assert html.unescape(re.search(r'title="([^"]*)"', agreeing).group(1)) == SENTENCE
+    assert SENTENCE in visible_text(agreeing)
+    assert "– silent" in reply
+
+
+def test_a_conflicting_source_is_marked_and_its_sentence_becomes_a_numbered_citation():
+    other = cite(doc_id="doc_b", title="Other article", text="They advanced 3 km.", start=0, answer=(14, 18))
+    conflict = SourceAgreement(doc_id="doc_b", title="Other article", marker="conflicts", citation=other, value="3 km")
+    answer = answered(sources=[answered().sources[1], conflict])
+    reply = render_reply(answer)
+    assert "✗ conflicts" in reply and "“3 km”" in visible_text(reply)
+    assert [c.doc_id for c in viewable_citations(answer)] == ["doc_a", "doc_b"]
+    assert "[2] Other article (doc_b)" in visible_text(reply)
+
+
+def test_an_abstention_says_the_articles_dont_say_and_offers_related_passages():
+    related = cite(answer=None)
+    abstention = Answer(question="What is the capital of France?", answered=False, confidence=0.2,
+                        citations=[related],
+                        sources=[SourceAgreement(doc_id="doc_a", title="Mining deal", marker="silent")])
+    text = visible_text(render_reply(abstention))
+    assert text.startswith(NO_ANSWER)
+    assert "Closest related passages" in text
+    assert f"[1] “{SENTENCE}” — Mining deal (doc_a)" in text
+
+
+def test_hostile_article_and_question_text_stay_text_in_every_part_of_a_reply():
+    evil = cite(title=HOSTILE, text=HOSTILE, start=0, answer=(0, 7))
+    answer = Answer(question=HOSTILE, answered=True, answer="It cost", confidence=0.5, citations=[evil],
+                    sources=[SourceAgreement(doc_id="doc_a", title=HOSTILE, marker="agrees", citation=evil,
+                                             value=HOSTILE)])
+    for markup in (render_reply(answer), render_question(HOSTILE)):
+        built = Markup(markup)
+        assert built.tags <= {"div", "span", "mark", "details", "summary"}
+        assert built.attributes <= {"class", "title"}
+    assert HOSTILE in visible_text(render_reply(answer))
+    assert visible_text(render_question(HOSTILE)) == HOSTILE
+
+
+def test_an_overlong_question_is_echoed_only_in_part():
+    assert len(visible_text(render_question("why " * 1000))) < 400
+
+
+@pytest.mark.parametrize(
+    "reason, expected",
+    [
+        ("question is empty", "Please type a question"),
+        ("question has no words in it", "Please type a question"),
+        ("question is too long (5,000 characters; limit 1,000)", "too long to answer: (5,000 characters; limit 1,000)"),
+    ],
+)
+def test_refused_questions_get_a_friendly_message(reason, expected):
+    assert expected in friendly_problem(ValueError(reason))
+
+
+# ---------------------------------------------------------------- the source viewer
+
+
+def test_the_article_is_cut_at_the_citation_offsets_exactly():
+    segments = article_segments(ARTICLE, cite())
+    assert "".join(text for text, _ in segments) == ARTICLE
+    assert [label for _, label in segments] == [None, "cited sentence", "answer", "cited sentence", None]
+    assert "".join(t for t, label in segments if label) == SENTENCE
+    assert [t for t, label in segments if label == "answer"] == ["2.5 km (1.5 miles)"]
+
+
+def test_a_citation_without_an_answer_span_highlights_the_sentence_only():
+    segments = article_segments(ARTICLE, cite(answer=None))
+    assert segments == [(ARTICLE[:S_START], None), (SENTENCE, "cited sentence"),
+                        (ARTICLE[S_START + len(SENTENCE):], None)]
+
+
+def test_a_source_chosen_by_hand_highlights_its_sentence_in_the_shown_answer():
+    answer = answered()
+    assert citation_for_document(answer, "doc_a") == answer.citations[0]
+    assert citation_for_document(answer, "doc_b") is None
+    assert article_segments(ARTICLE, None) == [(ARTICLE, None)]
+
+
+def test_the_viewer_heading_names_title_date_and_document_as_text():
+    doc = Document(doc_id="doc_a", path="/secret/path/doc_a.txt", title="<b>Deal</b>", date=dt.date(2025, 2, 4),
+                   text=ARTICLE, sha256="0" * 64)
+    heading = viewer_heading(doc)
+    assert visible_text(heading) == "### <b>Deal</b>\n\n2025-02-04 · doc_a"
+    assert "<b>" not in heading and "/secret" not in heading
+
+
+# ---------------------------------------------------------------- the app around a stand-in engine
+
+
+class StandInEngine:
+    """Answers every question with the same `Answer`; refuses what `clean_question` refuses."""
+
+    def __init__(self):
+        self.documents = {
+            "doc_a": Document(doc_id="doc_a", path="/x/doc_a.txt", title="Mining deal", text=ARTICLE,
+                              sha256="0" * 64),
+        }
+
+    def answer(self, question: str) -> Answer:
+        from qa.engine import clean_question
+
+        return answered(question=clean_question(question))
+
+
+def test_the_app_builds_and_offers_an_answer_endpoint():
+    demo = build_app(StandInEngine())
+    api_names = {dep.api_name for dep in demo.fns.values() if dep.api_visibility == "public"}
+    assert api_names == {"answer"}
+
+
+# ---------------------------------------------------------------- the launcher's options
+
+
+@pytest.fixture(scope="module")
+def app():
+    """app.py as a module (importing it starts nothing)."""
+    spec = importlib.util.spec_from_file_location("app", Path(__file__).resolve().parent.parent / "app.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_launcher_binds_loopback_port_7860_unless_told_otherwise(app, monkeypatch):
+    monkeypatch.delenv("GRADIO_SERVER_NAME", raising=False)
+    monkeypatch.delenv("GRADIO_SERVER_PORT", raising=False)
+    defaults = app.parse_args([])
+    assert (defaults.host, defaults.port, defaults.corpus, defaults.index) == ("127.0.0.1", 7860, None, None)
+
+    monkeypatch.setenv("GRADIO_SERVER_NAME", "0.0.0.0")
+    monkeypatch.setenv("GRADIO_SERVER_PORT", "9000")
+    assert (app.parse_args([]).host, app.parse_args([]).port) == ("0.0.0.0", 9000)
+    chosen = app.parse_args(["--host", "127.0.0.2", "--port", "8000", "--corpus", "c", "--index", "i"])
+    assert (chosen.host, chosen.port, chosen.corpus, chosen.index) == ("127.0.0.2", 8000, "c", "i")
+
+
+@pytest.mark.parametrize("host, loopback", [("127.0.0.1", True), ("localhost", True), ("::1", True),
+                                            ("0.0.0.0", False), ("192.168.1.5", False), ("example.org", False)])
+def test_only_loopback_addresses_count_as_local(app, host, loopback):
+    assert app.is_loopback(host) is loopback
