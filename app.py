@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import json
 import os
 import sys
 import time
+import urllib.request
 
 # Before gradio (or chromadb, or the model) is imported: no analytics, no telemetry, no downloads.
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
@@ -18,7 +20,12 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 CONCURRENCY = 4  # the engine is thread-safe; this many questions are answered at once
-WARM_UP_QUESTION = "How far did Ukrainian troops advance into Kursk?"
+# One torch thread per forward pass. A question is one short sentence: splitting it across cores
+# gains nothing, and when the cores are busy (other users, other programs) torch's worker threads
+# wait on each other: on a loaded 2-core machine one query took ~1 s with 2 threads, ~20 ms with 1.
+TORCH_THREADS = 1
+# Any corpus, and not an example question: the first visitor's question must pay its own way.
+WARM_UP_QUESTION = "What do the articles report?"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -29,6 +36,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="port (default 7860, or $GRADIO_SERVER_PORT)")
     parser.add_argument("--corpus", default=None, help="folder of articles (default: seeds/ or $QA_CORPUS_DIR)")
     parser.add_argument("--index", default=None, help="index folder (default: index/ or $QA_INDEX_DIR)")
+    parser.add_argument("--threads", type=int, default=int(os.environ.get("QA_TORCH_THREADS") or TORCH_THREADS),
+                        help=f"torch threads per forward pass (default {TORCH_THREADS}, or $QA_TORCH_THREADS)")
     return parser.parse_args(argv)
 
 
@@ -41,11 +50,30 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def warm_up_server(url: str, question: str = WARM_UP_QUESTION) -> None:
+    """Send one question through the served app's own API before anyone else can: Gradio's first
+    request pays one-off costs (it imports matplotlib to pin its backend around every call, ~1 s)."""
+    base = url.rstrip("/") + "/gradio_api/call/answer"
+    try:
+        request = urllib.request.Request(base, data=json.dumps({"data": [question]}).encode(),
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            event_id = json.load(response)["event_id"]
+        with urllib.request.urlopen(f"{base}/{event_id}", timeout=60) as response:
+            response.read()
+    except (OSError, ValueError, KeyError) as error:  # the app still works, the first answer is slower
+        print(f"warm-up request failed ({error}); serving anyway", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     if not is_loopback(args.host):
         print(f"WARNING: binding to {args.host}, not loopback: anyone who can reach this machine on port "
               f"{args.port} can use the app. Use --host 127.0.0.1 to keep it local.", file=sys.stderr)
+
+    import torch
+
+    torch.set_num_threads(max(1, args.threads))
 
     from qa.engine import Engine
     from qa.web import CSS, THEME, build_app
@@ -67,7 +95,13 @@ def main(argv: list[str] | None = None) -> None:
         theme=THEME,
         css=CSS,
         footer_links=["api"],
+        ssr_mode=False,  # no Node server: the page is the static front end plus our API
+        mcp_server=False,
+        prevent_thread_lock=True,
     )
+    warm_up_server(demo.local_url)
+    print("Ready for questions.", flush=True)
+    demo.block_thread()
 
 
 if __name__ == "__main__":

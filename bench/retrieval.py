@@ -92,7 +92,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     questions = [q for q in load_questions(args.questions) if q["answerable"]]
-    engine = Engine()
+    # A private index of the seeds: the project's index/ may be in use by a running app.
+    engine = Engine(corpus_dir=ROOT / "seeds", index_dir=tempfile.mkdtemp(prefix="qa-retrieval-"))
 
     print(f"retrieval quality over {len(questions)} answerable regression questions (seed corpus)")
     print(f"{'retriever':<10}{'hit@1':>8}{'hit@3':>8}{'MRR':>8}")

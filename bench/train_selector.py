@@ -3,11 +3,17 @@
 Data: SQuAD 2.0 dev (CC BY-SA 4.0), articles 1-17 in file order only; articles 18-35 are held out
 for bench/squad.py. The regression set over the seeds is never used here.
 
-1. Ranker: logistic regression over candidate spans (qa.select.FEATURES); a candidate is positive
-   when its token F1 with a gold answer is at least 0.5.
+The 17 training articles are split again: the first 12 are indexed as the corpus; questions about the
+other 5 are asked of it too, as questions the corpus cannot answer (what a user asking about
+something absent from their articles looks like; SQuAD's own unanswerable questions are the harder,
+on-topic kind).
+
+1. Ranker: logistic regression over candidate spans (qa.select.FEATURES) of the indexed articles'
+   answerable questions; a candidate is positive when its token F1 with a gold answer is >= 0.5.
 2. Confidence: logistic regression over the best candidate's evidence (qa.select.CONFIDENCE_FEATURES);
-   positive when the question is answerable and the best candidate is right. The abstention
-   threshold maximises accuracy (right answer or rightful abstention) on the same training split.
+   positive when the question is answerable and the best candidate is right; negative for wrong
+   answers, SQuAD's unanswerable questions and the out-of-corpus questions. The abstention threshold
+   maximises accuracy (right answer or rightful abstention) on the same training questions.
 
 Run: .venv/bin/python bench/train_selector.py [--squad PATH]
 """
@@ -16,9 +22,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +39,8 @@ from qa.engine import Engine  # noqa: E402
 from qa.retrieve import retrieve  # noqa: E402
 
 POSITIVE_F1 = 0.5
+INDEXED_ARTICLES = 12
+MAX_QUESTIONS = 1600  # per group; enough for ~130 weights, and it keeps training to minutes
 
 
 def collect(engine: Engine, questions) -> list[tuple]:
@@ -39,7 +49,7 @@ def collect(engine: Engine, questions) -> list[tuple]:
     for q in questions:
         vector = engine.embedder.encode_query(q.question)
         hits = retrieve(engine.index, q.question, vector, k=10)
-        candidates, matrix, coverages = select.featurize(q.question, hits)
+        candidates, matrix, coverages = select.featurize(q.question, hits, engine.spans)
         labels = np.array([best_f1(c.text, q.answers) >= POSITIVE_F1 for c in candidates], dtype=bool)
         rows.append((q, hits, candidates, matrix, labels, coverages))
     return rows
@@ -63,12 +73,16 @@ def main() -> None:
         print(f"SQuAD file not found at {args.squad}: nothing to train on")
         return
     train_articles, _ = split(load_articles(Path(args.squad)))
+    sample = random.Random(17)
     with tempfile.TemporaryDirectory() as tmp:
-        questions = write_corpus(train_articles, Path(tmp) / "corpus")
+        questions = write_corpus(train_articles[:INDEXED_ARTICLES], Path(tmp) / "corpus")
+        absent = write_corpus(train_articles[INDEXED_ARTICLES:], Path(tmp) / "absent", INDEXED_ARTICLES)
+        questions = sample.sample(questions, min(MAX_QUESTIONS, len(questions)))
+        absent = [replace(q, answers=()) for q in sample.sample(absent, min(MAX_QUESTIONS // 2, len(absent)))]
         t0 = time.perf_counter()
         engine = Engine(corpus_dir=Path(tmp) / "corpus", index_dir=Path(tmp) / "index", progress=True)
         print(f"indexed {len(engine.corpus.passages)} passages in {time.perf_counter() - t0:.0f} s")
-        rows = collect(engine, questions)
+        rows = collect(engine, questions + absent)
 
     answerable = [r for r in rows if r[0].answers and len(r[2])]
     x = np.vstack([r[3] for r in answerable])
@@ -79,7 +93,7 @@ def main() -> None:
     model = select.SelectorModel(ranker=ranker, confidence=np.zeros(len(select.CONFIDENCE_FEATURES)), threshold=0.5)
     conf_x, conf_y = [], []
     for q, hits, *_ in rows:
-        scored = select.score_candidates(q.question, hits, model)
+        scored = select.score_candidates(q.question, hits, model, engine.spans)
         right = bool(q.answers) and bool(scored) and best_f1(scored[0].candidate.text, q.answers) >= POSITIVE_F1
         conf_x.append(select.confidence_features(q.question, scored, hits))
         conf_y.append(right)
@@ -94,7 +108,7 @@ def main() -> None:
     Path(args.out).write_text(
         json.dumps(
             {
-                "trained_on": "SQuAD 2.0 dev, first 17 articles (file order)",
+                "trained_on": "SQuAD 2.0 dev, first 17 articles (file order): 12 indexed, 5 as absent topics",
                 "features": list(select.FEATURES),
                 "ranker": [round(float(w), 5) for w in ranker],
                 "confidence_features": list(select.CONFIDENCE_FEATURES),

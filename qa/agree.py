@@ -74,20 +74,27 @@ def make_claim(question: str, top: Citation, doc: Document) -> Claim:
 
 
 def related_passages(index: HybridIndex, question: str, query_vector: np.ndarray, claim: Claim) -> dict[int, float]:
-    """Relatedness of candidate passages to the claim: cosine to the question plus word overlap."""
+    """Relatedness of candidate passages to the claim: cosine to the question plus word overlap.
+
+    Candidates are the passages nearest the question and those sharing the most claim words; the
+    vectors and term sets were computed at index time, so nothing is embedded or tokenised here.
+    """
     if not len(index.vectors):
         return {}
     cosines = index.vectors @ query_vector
-    count = min(DENSE_CANDIDATES, len(cosines))
-    rows = set(np.argpartition(-cosines, count - 1)[:count].tolist())
-    rows |= set(index.bm25.scores(list(claim.question_terms | claim.answer_terms)))
+    rows = set(_top_rows(dict(enumerate(cosines.tolist())), DENSE_CANDIDATES))
     claim_terms = claim.question_terms | claim.answer_terms
+    rows |= set(_top_rows(index.bm25.scores(list(claim_terms)), DENSE_CANDIDATES))
     related = {}
     for row in rows:
-        terms = set(tokenize(index.passages[row].text))
+        terms = index.bm25.terms_of(row)
         overlap = len(claim_terms & terms) / len(claim_terms) if claim_terms else 0.0
         related[row] = float(cosines[row]) + 0.5 * overlap
     return related
+
+
+def _top_rows(scores: dict[int, float], count: int) -> list[int]:
+    return sorted(scores, key=scores.__getitem__, reverse=True)[:count]
 
 
 def judge_document(doc: Document, passages: list[tuple[float, Passage]], claim: Claim) -> SourceAgreement:

@@ -1,6 +1,8 @@
 """cli: `qa index`, `qa ask`, `qa eval`. A thin caller of the engine.
 
-Exit codes: 0 ok, 1 evaluation below its thresholds, 2 invalid input or arguments.
+Exit codes: 0 ok, 1 evaluation below its thresholds, 2 invalid input or arguments (a bad question, a
+missing folder), 3 the index or the model cannot be used (a read-only index folder, a missing model).
+Every failure is one line on stderr, starting with "qa: ".
 """
 
 from __future__ import annotations
@@ -17,10 +19,30 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 DEFAULT_QUESTIONS = Path(__file__).resolve().parent.parent / "tests" / "regression" / "questions.jsonl"
 MARK_SYMBOL = {"agrees": "✓ agrees", "conflicts": "✗ conflicts", "silent": "· silent"}
+EXIT_INVALID = 2
+EXIT_UNAVAILABLE = 3
+MESSAGE_MAX_CHARS = 500
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line like every other failure (usage is in --help)."""
+
+    def error(self, message: str):
+        dash = "; a question starting with '-' goes after --" if self.prog.endswith("ask") else ""
+        fail(f"{message} (see {self.prog} --help{dash})")
+        sys.exit(EXIT_INVALID)
+
+
+def fail(message: object) -> None:
+    """One line on stderr, whatever the message holds (newlines, a long server error)."""
+    line = " ".join(str(message).split())
+    if len(line) > MESSAGE_MAX_CHARS:
+        line = line[:MESSAGE_MAX_CHARS] + "…"
+    print(f"qa: {line}", file=sys.stderr)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="qa", description="Offline question answering over news articles")
+    parser = OneLineParser(prog="qa", description="Offline question answering over news articles")
     sub = parser.add_subparsers(dest="command", required=True)
 
     def corpus_options(p):
@@ -60,12 +82,19 @@ def make_engine(args, progress: bool = False, rebuild: bool = False):
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    sys.stdout.reconfigure(errors="replace")  # a terminal that cannot show a character gets a "?"
     args = build_parser().parse_args(argv)
+    from qa.embedding import ModelUnavailable
+    from qa.index import IndexUnavailable
+
     try:
         return COMMANDS[args.command](args)
-    except (ValueError, FileNotFoundError) as err:
-        print(f"qa: {err}", file=sys.stderr)
-        return 2
+    except (ValueError, FileNotFoundError) as err:  # InvalidQuestion, a missing folder, a bad file
+        fail(err)
+        return EXIT_INVALID
+    except (IndexUnavailable, ModelUnavailable, OSError) as err:
+        fail(err)
+        return EXIT_UNAVAILABLE
 
 
 def cmd_index(args) -> int:

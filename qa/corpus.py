@@ -80,20 +80,23 @@ def load_corpus(corpus_dir: str | Path) -> Corpus:
         raise FileNotFoundError(f"corpus folder not found: {folder}")
     documents: list[Document] = []
     skipped: list[SkippedFile] = []
-    seen_hashes: dict[str, str] = {}
+    first_with_text: dict[str, str] = {}  # content key -> the file that had this text first
     for path in article_files(folder):
         try:
             doc = read_document(path)
         except UnusableFile as err:
             skipped.append(_skip(path, str(err)))
             continue
-        if doc.doc_id in {d.doc_id for d in documents}:
-            skipped.append(_skip(path, f"another file already has the id {doc.doc_id!r}"))
+        same_id = next((d for d in documents if d.doc_id == doc.doc_id), None)
+        if same_id is not None:
+            skipped.append(_skip(path, f"another file already has the id {doc.doc_id!r}: {same_id.path}"))
             continue
-        if doc.sha256 in seen_hashes:
-            skipped.append(_skip(path, f"duplicate of {seen_hashes[doc.sha256]!r}"))
+        # A repost under another name must not count as a second source agreeing with the first.
+        key = content_key(doc.text)
+        if key in first_with_text:
+            skipped.append(_skip(path, f"duplicate of {first_with_text[key]} (same text)"))
             continue
-        seen_hashes[doc.sha256] = doc.doc_id
+        first_with_text[key] = doc.path
         documents.append(doc)
     passages = [p for doc in documents for p in split_passages(doc)]
     return Corpus(documents=documents, passages=passages, skipped=skipped)
@@ -103,6 +106,11 @@ def article_files(folder: Path) -> list[Path]:
     return sorted(
         p for p in folder.iterdir() if p.suffix.lower() in ARTICLE_SUFFIXES and not p.name.startswith(".")
     )
+
+
+def content_key(text: str) -> str:
+    """Equal for two copies of one article that differ only in line endings, spacing or a BOM."""
+    return hashlib.sha256(" ".join(text.replace("\ufeff", "").split()).encode("utf-8")).hexdigest()
 
 
 def _skip(path: Path, reason: str) -> SkippedFile:
@@ -125,6 +133,8 @@ def read_document(path: Path) -> Document:
 
 def read_article_text(path: Path) -> str:
     try:
+        if not path.is_file():  # a folder, a fifo (reading would block), a dangling link, deleted
+            raise UnusableFile("not a regular file" if path.exists() else "no longer there")
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
             raise UnusableFile(f"too large ({size:,} bytes; limit {MAX_FILE_BYTES:,})")

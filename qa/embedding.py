@@ -133,7 +133,12 @@ class Embedder:
         return vector
 
 
-@lru_cache(maxsize=4)
 def shared_embedder(name: str | None = None) -> Embedder:
-    """One model per process: loading costs a second and 100 MB, so engines share it."""
+    """One model per process: loading costs a second and 100 MB, so engines share it.
+    `shared_embedder()` and `shared_embedder(None)` and the default's name are the same model."""
+    return _shared_embedder(name or os.environ.get("QA_EMBEDDING_MODEL") or DEFAULT_MODEL)
+
+
+@lru_cache(maxsize=4)
+def _shared_embedder(name: str) -> Embedder:
     return Embedder(name)

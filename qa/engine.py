@@ -17,16 +17,22 @@ from qa.embedding import shared_embedder
 from qa.index import HybridIndex, SyncReport
 from qa.models import Answer, Citation, SourceAgreement
 from qa.retrieve import Fusion, Hit, retrieve
-from qa.select import Selection, select_answer
+from qa.select import Selection, SpanEncoder, select_answer
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MAX_QUESTION_CHARS = 1000
 RETRIEVE_K = 10
 RELATED_CITATIONS = 3
 
-# Zero-width and other format characters (category Cf) carry no meaning in a question but can
-# hide words from the tokenizer; control characters likewise.
-_INVISIBLE = {"Cc", "Cf"}
+# Format characters (Cf: zero-width spaces and joiners, soft hyphens, bidi overrides) are invisible
+# and sit inside words, so they are dropped ("Kur\u200bsk" is "Kursk"), as are lone surrogates (Cs:
+# bytes a shell could not decode). Control characters (Cc) separate words: they become spaces.
+_DROPPED = {"Cf", "Cs"}
+_SPACED = {"Cc"}
+
+
+class InvalidQuestion(ValueError):
+    """A question the engine refuses to process; the message says why, fit to show whoever asked."""
 
 
 def default_corpus_dir() -> Path:
@@ -38,20 +44,29 @@ def default_index_dir() -> Path:
 
 
 def clean_question(question: object) -> str:
-    """The question as the engine will use it, or ValueError saying why it cannot be asked."""
+    """The question as the engine will use it, or InvalidQuestion (a ValueError) saying why it cannot
+    be asked. The length limit is checked first, on the raw text, so an overlong question costs
+    nothing: it is refused, never truncated or processed."""
     if not isinstance(question, str):
-        raise ValueError(f"question must be a string, not {type(question).__name__}")
+        raise InvalidQuestion(f"question must be a string, not {type(question).__name__}")
     if len(question) > MAX_QUESTION_CHARS:
-        raise ValueError(f"question is too long ({len(question):,} characters; limit {MAX_QUESTION_CHARS:,})")
-    visible = "".join(
-        " " if unicodedata.category(ch) in _INVISIBLE and ch not in "\t\n" else ch for ch in question
-    )
-    cleaned = " ".join(visible.split())
+        raise InvalidQuestion(
+            f"question is too long ({len(question):,} characters; limit {MAX_QUESTION_CHARS:,})"
+        )
+    visible = "".join(_visible(ch) for ch in question)
+    cleaned = unicodedata.normalize("NFC", " ".join(visible.split()))
     if not cleaned:
-        raise ValueError("question is empty")
+        raise InvalidQuestion("question is empty")
     if not any(ch.isalnum() for ch in cleaned):
-        raise ValueError("question has no words in it")
+        raise InvalidQuestion("question has no words in it")
     return cleaned
+
+
+def _visible(ch: str) -> str:
+    category = unicodedata.category(ch)
+    if category in _DROPPED:
+        return ""
+    return " " if category in _SPACED else ch
 
 
 class Engine:
@@ -69,6 +84,11 @@ class Engine:
         self.corpus_dir = Path(corpus_dir) if corpus_dir else default_corpus_dir()
         self.index_dir = Path(index_dir) if index_dir else default_index_dir()
         self.corpus: Corpus = load_corpus(self.corpus_dir)
+        if not self.corpus.documents:  # every question would abstain: say why now instead
+            skipped = "; ".join(f"{Path(s.path).name}: {s.reason}" for s in self.corpus.skipped[:5])
+            raise FileNotFoundError(
+                f"no usable articles (.txt or .md) in {self.corpus_dir}" + (f" (skipped {skipped})" if skipped else "")
+            )
         self.embedder = shared_embedder(model)
         self.index = HybridIndex(
             self.corpus,
@@ -78,17 +98,25 @@ class Engine:
             chroma_port=chroma_port or int(os.environ.get("QA_CHROMA_PORT") or 8000),
         )
         self.sync_report: SyncReport = self.index.sync(rebuild=rebuild, progress=progress)
+        self.spans = SpanEncoder(self.embedder.encode)  # candidate-span vectors, cached per engine
         self.documents = {d.doc_id: d for d in self.corpus.documents}
 
-    def answer(self, question: str, *, k: int = RETRIEVE_K, fusion: Fusion = "rrf") -> Answer:
+    def answer(
+        self, question: str, *, k: int = RETRIEVE_K, fusion: Fusion = "rrf", agreement: bool = True
+    ) -> Answer:
+        """Answer one question. `agreement=False` skips the per-source markers (every source silent):
+        for callers that need only the span, and for benchmarks that price the agreement step."""
         question = clean_question(question)
         query_vector = self.embedder.encode_query(question)
         hits = retrieve(self.index, question, query_vector, k=k, fusion=fusion)
-        selection = select_answer(question, hits)
+        selection = select_answer(question, hits, spans=self.spans)
         if not selection.answered:
             return self._no_answer(question, selection, hits)
         top = self._citation(selection)
-        sources = mark_sources(self.index, question, query_vector, top, selection)
+        sources = (
+            mark_sources(self.index, question, query_vector, top, selection) if agreement
+            else self._all_silent()
+        )
         others = [s.citation for s in sources if s.citation and s.doc_id != top.doc_id and s.marker == "agrees"]
         return Answer(
             question=question,
@@ -113,6 +141,9 @@ class Engine:
             score=round(selection.best.score, 4),
         )
 
+    def _all_silent(self) -> list[SourceAgreement]:
+        return [SourceAgreement(doc_id=d.doc_id, title=d.title, marker="silent") for d in self.corpus.documents]
+
     def _no_answer(self, question: str, selection: Selection, hits: list[Hit]) -> Answer:
         related = [
             Citation(
@@ -125,16 +156,13 @@ class Engine:
             )
             for h in hits[:RELATED_CITATIONS]
         ]
-        silent = [
-            SourceAgreement(doc_id=d.doc_id, title=d.title, marker="silent") for d in self.corpus.documents
-        ]
         return Answer(
             question=question,
             answered=False,
             answer=None,
             confidence=selection.confidence,
             citations=related,
-            sources=silent,
+            sources=self._all_silent(),
         )
 
 
@@ -152,4 +180,5 @@ def default_engine() -> Engine:
 
 
 def answer(question: str, **options) -> Answer:
+    clean_question(question)  # a bad question is refused before the default engine is even loaded
     return default_engine().answer(question, **options)

@@ -42,13 +42,14 @@ def retrieve(
     depth: int = FUSION_DEPTH,
 ) -> list[Hit]:
     terms = tokenize(question)
-    bm25_scores = index.bm25.scores(terms)
+    total, candidates = index.bm25.score_array(terms)  # every passage's score, 0 without a query term
     ideal = index.bm25.ideal_score(terms)
-    bm25_list = sorted(bm25_scores.items(), key=lambda item: -item[1])[:depth]
+    bm25_list = index.bm25.best_of(total, candidates, depth)
     dense_list = index.dense_search(query_vector, depth)
     bm25_rank = {row: r for r, (row, _) in enumerate(bm25_list, 1)}
     dense_rank = {row: r for r, (row, _) in enumerate(dense_list, 1)}
     rows = list(dict.fromkeys([row for row, _ in bm25_list] + [row for row, _ in dense_list]))
+    bm25_scores = {row: score for row in rows if (score := float(total[row]))}
     cosines = index.vectors[rows] @ query_vector if rows else np.zeros(0)
     cosine = dict(zip(rows, cosines.tolist()))
     fused = fuse(fusion, rows, bm25_rank, dense_rank, bm25_scores, cosine)

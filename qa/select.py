@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -66,6 +67,31 @@ def analyze_question(question: str) -> str:
     return "phrase"
 
 
+# "Which wire service ...", "Of which aerospace metal ...", "What formerly secret document ...": the
+# words after the wh-word name the kind of thing wanted. We stop at the first function word or verb
+# we know, and at four words, which is enough for the encoder to read the kind.
+_HEAD = re.compile(r"\b(?:which|what|whose)\s+((?:[^\W\d_][\w’'-]*\s*){1,4})", re.IGNORECASE)
+_NOT_HEAD = frozenset(
+    "is are was were be been do does did has have had will would could should can may might must "
+    "sat said say says tell told show showed hold holds lies lie sits sit asked want wanted gave give "
+    "if to of in on at for from by with about as".split()
+)
+
+
+def answer_head(question: str) -> str | None:
+    """The kind of thing the question asks for ("wire service", "aerospace metal"), if it names one."""
+    m = _HEAD.search(question)
+    if not m:
+        return None
+    words = []
+    for word in m.group(1).split():
+        lower = word.lower()
+        if lower in _NOT_HEAD or lower in _STOPWORDS or (words and lower.endswith(("ed", "ing"))):
+            break  # a past tense or participle after the noun is the question's verb ("interviewed")
+        words.append(word)
+    return " ".join(words) or None
+
+
 # --- 2. candidate spans -----------------------------------------------------------------------------
 
 KINDS = ("number", "percent", "money", "length", "date", "name", "reason", "segment", "chunk")
@@ -103,7 +129,10 @@ def candidate_spans(hit: Hit, rank: int) -> list[Candidate]:
     for value in find_values(sentence):
         kind = _VALUE_KIND.get(value.kind, value.kind)
         spans[(value.start, value.end)] = kind if kind in KINDS else "number"
-    for kind, finder in (("name", _names), ("reason", _reason_clauses), ("segment", _segments), ("chunk", _chunks)):
+    for kind, finder in (
+        ("name", _names), ("reason", _reason_clauses), ("segment", _segments), ("chunk", _chunks),
+        ("chunk", _chunk_parts),
+    ):
         for span in finder(sentence):
             spans.setdefault(span, kind)
     base = hit.passage.start
@@ -125,6 +154,8 @@ def _names(sentence: str) -> list[tuple[int, int]]:
                 continue
             start, text = m.end() - len(rest), rest
         text = re.sub(r"[’']s$", "", text)
+        if text.endswith(".") and not re.search(r"(?:^|[\s.])[A-Z]\.$", text):
+            text = text[:-1]  # the sentence's full stop, not part of "Keith Kellogg" (but "U.S." keeps it)
         found.append((start, start + len(text)))
     return found
 
@@ -171,12 +202,32 @@ def _chunks(sentence: str) -> list[tuple[int, int]]:
     return [(s, e if not sentence[s:e].endswith(".") else e - 1) for s, e in chunks]
 
 
+def _chunk_parts(sentence: str) -> list[tuple[int, int]]:
+    """Shorter spans inside each chunk: without its first or last word, and its last word (the head
+    noun). "significant uranium deposits" also offers "uranium deposits", "significant uranium" and
+    "deposits"; the answer a person accepts is often one of these, not the whole run."""
+    parts = []
+    for start, end in _chunks(sentence):
+        words = list(_WORD.finditer(sentence, start, end))
+        if len(words) < 2 or len(words) > 6:
+            continue
+        parts.append((words[1].start(), end))
+        inner = words[:-1]
+        while len(inner) > 1 and inner[-1].group().lower() in ("of", "and"):
+            inner.pop()  # "key logistics hub of" -> "key logistics hub"
+        parts.append((start, inner[-1].end()))
+        if len(words) <= 4:
+            parts.append((words[-1].start(), words[-1].end()))
+            parts.append((words[0].start(), words[0].end()))
+    return [(s, e - 1 if sentence[s:e].endswith(".") else e) for s, e in parts]
+
+
 # --- 3. features and scoring ---------------------------------------------------------------------------
 
 _NUMERIC_FEATURES = (
     "bias", "rank_recip", "fused_rel", "cosine", "bm25_norm", "coverage", "near", "left_adjacent",
     "right_adjacent", "anchors_near", "repeat", "words", "log_words", "one_word", "starts_stop",
-    "ends_stop", "capitalised", "has_digit", "position", "whole_sentence",
+    "ends_stop", "capitalised", "has_digit", "position", "whole_sentence", "type_sim", "type_best",
 )
 FEATURES = _NUMERIC_FEATURES + tuple(f"{i}*{k}" for i in INTENTS for k in KINDS)
 
@@ -203,7 +254,8 @@ def sentence_context(sentence: str, terms: frozenset[str]) -> SentenceContext:
 
 
 def candidate_features(
-    cand: Candidate, intent: str, ctx: SentenceContext, terms: frozenset[str], top_fused: float
+    cand: Candidate, intent: str, ctx: SentenceContext, terms: frozenset[str], top_fused: float,
+    type_sim: float = 0.0, type_best: float = 0.0,
 ) -> np.ndarray:
     hit = cand.hit
     sentence = hit.passage.text
@@ -235,6 +287,8 @@ def candidate_features(
         float(any(ch.isdigit() for ch in cand.text)),
         s / max(len(sentence), 1),
         float(e - s >= len(sentence.rstrip(".")) - 2),
+        type_sim,
+        float(type_best > 0 and type_sim >= type_best - 1e-6),
     ]
     pair = np.zeros(len(INTENTS) * len(KINDS), dtype=np.float32)
     pair[INTENTS.index(intent) * len(KINDS) + KINDS.index(cand.kind)] = 1.0
@@ -246,6 +300,7 @@ class Scored:
     candidate: Candidate
     score: float  # the ranker's probability that this span answers the question
     coverage: float
+    type_sim: float = 0.0  # how well the span reads as the kind of thing the question names
 
 
 @dataclass(frozen=True)
@@ -268,30 +323,72 @@ def default_model() -> SelectorModel:
     return SelectorModel.load()
 
 
-def featurize(question: str, hits: list[Hit]) -> tuple[list[Candidate], np.ndarray, list[float]]:
+class SpanEncoder:
+    """Unit vectors of short texts (answer heads, candidate spans), cached: the same sentences come
+    back question after question, so after warm-up most spans cost nothing."""
+
+    def __init__(self, encode, size: int = 50_000):
+        self._encode = encode
+        self._size = size
+        self._cache: dict[str, np.ndarray] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        with self._lock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        if missing:
+            vectors = self._encode(missing)
+            with self._lock:
+                if len(self._cache) + len(missing) > self._size:
+                    self._cache.clear()
+                self._cache.update(zip(missing, vectors))
+        with self._lock:
+            return np.vstack([self._cache[t] for t in texts]) if texts else np.zeros((0, 1), np.float32)
+
+
+def type_similarities(question: str, candidates: list[Candidate], spans: SpanEncoder | None) -> np.ndarray:
+    """How well each candidate reads as the kind of thing the question names (cosine to its head)."""
+    head = answer_head(question)
+    if spans is None or head is None or not candidates:
+        return np.zeros(len(candidates), np.float32)
+    vectors = spans([head] + [c.text for c in candidates])
+    return np.clip(vectors[1:] @ vectors[0], 0.0, 1.0)
+
+
+def featurize(
+    question: str, hits: list[Hit], spans: SpanEncoder | None = None
+) -> tuple[list[Candidate], np.ndarray, list[float]]:
     """Every candidate of the top sentences with its feature row (and its sentence's coverage)."""
     intent = analyze_question(question)
     terms = question_terms(question)
     top_fused = max((h.fused for h in hits), default=0.0)
-    candidates, rows, coverages = [], [], []
+    candidates, contexts = [], []
     for rank, hit in enumerate(hits[:SENTENCES_CONSIDERED]):
         ctx = sentence_context(hit.passage.text, terms)
         for cand in candidate_spans(hit, rank):
             candidates.append(cand)
-            rows.append(candidate_features(cand, intent, ctx, terms, top_fused))
-            coverages.append(ctx.coverage)
+            contexts.append(ctx)
+    sims = type_similarities(question, candidates, spans)
+    best = float(sims.max()) if len(sims) else 0.0
+    rows = [
+        candidate_features(c, intent, ctx, terms, top_fused, float(sim), best)
+        for c, ctx, sim in zip(candidates, contexts, sims)
+    ]
     matrix = np.vstack(rows) if rows else np.zeros((0, len(FEATURES)), np.float32)
-    return candidates, matrix, coverages
+    return candidates, matrix, [ctx.coverage for ctx in contexts]
 
 
-def score_candidates(question: str, hits: list[Hit], model: SelectorModel | None = None) -> list[Scored]:
+def score_candidates(
+    question: str, hits: list[Hit], model: SelectorModel | None = None, spans: SpanEncoder | None = None
+) -> list[Scored]:
     model = model or default_model()
-    candidates, matrix, coverages = featurize(question, hits)
+    candidates, matrix, coverages = featurize(question, hits, spans)
     if not candidates:
         return []
     probs = _sigmoid(matrix @ model.ranker)
     order = np.argsort(-probs, kind="stable")
-    return [Scored(candidates[i], float(probs[i]), coverages[i]) for i in order]
+    sims = matrix[:, FEATURES.index("type_sim")]
+    return [Scored(candidates[i], float(probs[i]), coverages[i], float(sims[i])) for i in order]
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -300,7 +397,10 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 # --- the decision -----------------------------------------------------------------------------------------
 
-CONFIDENCE_FEATURES = ("bias", "best", "margin", "coverage", "cosine", "bm25_norm", "typed_intent", "top_cosine")
+CONFIDENCE_FEATURES = (
+    "bias", "best", "margin", "coverage", "cosine", "bm25_norm", "typed_intent", "top_cosine", "type_sim",
+    "has_head",
+)
 
 
 def confidence_features(question: str, scored: list[Scored], hits: list[Hit]) -> np.ndarray:
@@ -317,6 +417,8 @@ def confidence_features(question: str, scored: list[Scored], hits: list[Hit]) ->
             min(best.candidate.hit.bm25_norm, 2.0) if best else 0.0,
             float(typed),
             max((h.cosine for h in hits), default=0.0),
+            best.type_sim if best else 0.0,
+            float(answer_head(question) is not None),
         ],
         dtype=np.float32,
     )
@@ -329,9 +431,11 @@ class Selection:
     best: Scored | None
 
 
-def select_answer(question: str, hits: list[Hit], model: SelectorModel | None = None) -> Selection:
+def select_answer(
+    question: str, hits: list[Hit], model: SelectorModel | None = None, spans: SpanEncoder | None = None
+) -> Selection:
     model = model or default_model()
-    scored = score_candidates(question, hits, model)
+    scored = score_candidates(question, hits, model, spans)
     confidence = float(_sigmoid(confidence_features(question, scored, hits) @ model.confidence))
     confidence = round(confidence, 3)
     if not scored:

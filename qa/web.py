@@ -38,6 +38,8 @@ MARKS = {"agrees": "✓ agrees", "conflicts": "✗ conflicts", "silent": "– si
 MARKER_ORDER = {"agrees": 0, "conflicts": 1, "silent": 2}
 ECHO_MAX_CHARS = 300  # a rejected, overlong question is echoed only this far
 VIEWER_HINT = "Choose a citation (or a source) to read the whole article here."
+PICKER_LABEL = "Citations of the selected answer"
+PICKER_QUESTION_CHARS = 120  # the picker's label names the reply it lists, this far
 HIGHLIGHT_COLORS = {"answer": "#facc15", "cited sentence": "#bfdbfe"}
 
 _PUNCTUATION = frozenset(string.punctuation)
@@ -56,6 +58,7 @@ CSS = """
 .qa-silent .qa-mark { color: #6b7280; }
 .qa-doc { color: #6b7280; font-size: .85em; }
 .qa-hint { color: #6b7280; font-size: .85em; margin-top: .5em; }
+.qa-disagree { color: #b91c1c; font-weight: 600; margin: .2em 0 .5em 0; }
 /* The article reads as running text: HighlightedText lays tokens out as flex items, breaks words
    inside them and leaves whitespace between its elements (hidden here with font-size 0). */
 #qa-article .textfield { display: block; word-break: normal; overflow-wrap: break-word; line-height: 1.6;
@@ -157,6 +160,16 @@ def agreement_strip(answer: Answer) -> str:
     return f'<div class="qa-heading">What each source says</div><div class="qa-sources">{lines}</div>'
 
 
+def disagreement_note(answer: Answer) -> str:
+    """One line under the answer when some source states a different value, so a conflict is seen
+    before the strip is read."""
+    conflicting = sum(s.marker == "conflicts" for s in answer.sources)
+    if not conflicting:
+        return ""
+    sources = "1 source states" if conflicting == 1 else f"{conflicting} sources state"
+    return f'<div class="qa-disagree">⚠ Sources disagree: {sources} a different value (see below).</div>'
+
+
 def render_reply(answer: Answer) -> str:
     """The chat bubble for an `Answer`: fixed tags around `as_html()` text."""
     cited = viewable_citations(answer)
@@ -177,6 +190,7 @@ def render_reply(answer: Answer) -> str:
     )
     parts = [
         f'<div class="qa-answer">{as_html(answer.answer or "")}</div>',
+        disagreement_note(answer),
         f'<div class="qa-quote">{quoted_sentence(top)} <span class="qa-doc">[1]</span></div>',
         f'<div class="qa-heading">Citations</div><div class="qa-citations">{citations}</div>',
         agreement_strip(answer),
@@ -301,7 +315,7 @@ def build_app(engine: Any, *, title: str = "Ask the articles") -> gr.Blocks:
         except ValueError as error:
             raise gr.Error(friendly_problem(error)) from None
 
-    with gr.Blocks(title=title) as demo:
+    with gr.Blocks(title=title, analytics_enabled=False) as demo:
         gr.Markdown(
             f"# {literal(title)}\n\nAnswers are copied word for word from "
             f"{len(documents)} articles, with the sentence they come from and what every source says. "
@@ -334,7 +348,7 @@ def build_app(engine: Any, *, title: str = "Ask the articles") -> gr.Blocks:
                 examples = gr.Examples(examples=[[q] for q in EXAMPLES], inputs=[question], label="Examples")
             with gr.Column(scale=2):
                 citation_picker = gr.Radio(
-                    label="Citations of the selected answer",
+                    label=PICKER_LABEL,
                     elem_id="qa-citations",
                     type="index",
                     choices=[],
@@ -361,7 +375,8 @@ def build_app(engine: Any, *, title: str = "Ask the articles") -> gr.Blocks:
         question.submit(ask, [question, chatbot, turns], chat_outputs, api_visibility="private")
         examples.load_input_event.then(ask, [question, chatbot, turns], chat_outputs, api_visibility="private")
         chatbot.select(pick_turn, [turns], [shown, citation_picker], api_visibility="private")
-        chatbot.clear(lambda: ({}, None, gr.update(choices=[], value=None), VIEWER_HINT, None, None), None,
+        chatbot.clear(lambda: ({}, None, gr.update(choices=[], value=None, label=PICKER_LABEL), VIEWER_HINT, None,
+                               None), None,
                       [turns, shown, citation_picker, heading, article, source_picker], api_visibility="private")
         citation_picker.input(open_citation, [citation_picker, shown], [heading, article, source_picker],
                               api_visibility="private").then(None, js=SCROLL_TO_HIGHLIGHT)
@@ -371,6 +386,15 @@ def build_app(engine: Any, *, title: str = "Ask the articles") -> gr.Blocks:
     return demo
 
 
+def picker_label(answer: Answer) -> str:
+    """The citation picker's label names the question whose reply it lists (Gradio shows labels as
+    text), so after clicking an earlier reply it is clear which citations are on offer."""
+    question = " ".join(answer.question.split())
+    if len(question) > PICKER_QUESTION_CHARS:
+        question = question[:PICKER_QUESTION_CHARS] + "…"
+    return f"{PICKER_LABEL}: “{question}”"
+
+
 def _citation_radio(answer: Answer):
     labels = [citation_label(n, c) for n, c in enumerate(viewable_citations(answer), 1)]
-    return gr.update(choices=[(label, i) for i, label in enumerate(labels)], value=None)
+    return gr.update(choices=[(label, i) for i, label in enumerate(labels)], value=None, label=picker_label(answer))

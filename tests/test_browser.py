@@ -1,12 +1,19 @@
 """The web chat driven like a person would: `python app.py` in a subprocess, headless Debian chromium.
 
-Needs `chromium` on PATH (`apt-get install -y chromium`); skipped without it, except in CI (CI=true),
-where a missing browser is a failure. Screenshots go to the test's tmp dir; their paths are printed.
+Needs `chromium` on PATH (`apt-get install -y chromium`); skipped without it, except in CI (CI set),
+where a missing browser is a failure. Every wait is on a condition of the page (a reply appearing, a
+label changing), never a fixed sleep.
+
+Screenshots go to the test's tmp dir (paths printed with `pytest -s`) and one of each kind is copied
+to docs/screenshots/ (or $QA_SCREENSHOT_DIR; set it to an empty string to skip the copy).
+The first test prints the time from page load to the first answer on screen ("FIRST ANSWER") and
+fails above 1000 ms ($QA_FIRST_ANSWER_BUDGET_MS widens that on a slow machine).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -21,9 +28,14 @@ import pytest
 
 PROJECT = Path(__file__).resolve().parent.parent
 SEEDS = PROJECT / "seeds"
+DOCS_SCREENSHOTS = os.environ.get("QA_SCREENSHOT_DIR", str(PROJECT / "docs" / "screenshots"))
 STARTUP_SECONDS = 180  # model load plus, at worst, a fresh index build
+READY_LINE = "Ready for questions."  # app.py prints it once it serves and has answered its warm-up
 ANSWER_TIMEOUT_MS = 20_000
+# The issue's target; a slower machine can widen it (the figure is printed either way).
+FIRST_ANSWER_BUDGET_MS = float(os.environ.get("QA_FIRST_ANSWER_BUDGET_MS") or 1000)
 CHROMIUM_ARGS = [
+    "--headless",
     "--no-sandbox",
     "--disable-gpu",
     "--disable-background-networking",
@@ -36,6 +48,7 @@ KURSK = "How far did Ukrainian troops advance into Kursk?"
 ENVOY = "Who is Trump's special envoy for Russia and Ukraine?"
 FORBES = "What is the estimated value of Ukraine's mineral resources according to Forbes?"
 UNANSWERABLE = "What is the capital of France?"
+NO_ANSWER = "The articles don't say."
 
 SCRIPT = "<script>window.__pwned=1</script>"
 IMG = '<img src=x onerror="window.__pwned=1">'
@@ -46,6 +59,23 @@ The Orlova lithium deal is worth 3.2 billion euros {SCRIPT} according to the Vel
 Officials said the new mine {IMG} near Kestrel Bay will open in 2027.
 """
 HOSTILE_QUESTION = "How much is the Orlova lithium deal worth?"
+
+# A source that contradicts the seeds on how far the troops advanced (the seeds say 2.5 km).
+CONFLICTING_ARTICLE = """2025-02-07 Ukrainian troops push deeper into Kursk, officials say
+
+Ukrainian officials said on Friday that Ukrainian troops advanced 8 km (5 miles) into Russia's Kursk region during the new offensive.
+Russian officials denied the claim and said the attack had been repelled.
+"""
+
+# Any attempt to set window.__pwned (by an injected script or handler) is recorded here.
+PWNED_TRAP = """
+window.__pwnedAttempts = [];
+Object.defineProperty(window, '__pwned', {
+  configurable: false,
+  get() { return undefined; },
+  set(value) { window.__pwnedAttempts.push(String(value)); },
+});
+"""
 
 
 # ---------------------------------------------------------------- servers and browser
@@ -63,6 +93,7 @@ class AppServer:
     def __init__(self, corpus: Path, index: Path, log: Path):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.corpus = corpus
         self.log = log
         env = {k: v for k, v in os.environ.items() if not k.startswith("GRADIO_SERVER_")}
         env.update(HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False", ANONYMIZED_TELEMETRY="False")
@@ -78,13 +109,11 @@ class AppServer:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 pytest.fail(f"app.py exited with {self.process.returncode}:\n{self.log_tail()}")
-            try:
-                with urllib.request.urlopen(self.url, timeout=2) as response:
-                    if response.status == 200:
-                        return
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            time.sleep(0.25)
+            if READY_LINE in self.log.read_text(encoding="utf-8", errors="replace"):  # served and warmed up
+                with urllib.request.urlopen(self.url, timeout=5) as response:
+                    assert response.status == 200
+                return
+            time.sleep(0.25)  # polling a starting server, not waiting on the page
         pytest.fail(f"app.py not ready after {STARTUP_SECONDS} s:\n{self.log_tail()}")
 
     def stop(self) -> None:
@@ -119,6 +148,13 @@ def start_app(corpus: Path, index: Path, log: Path):
         server.stop()
 
 
+def seeds_plus(tmp: Path, name: str, text: str) -> Path:
+    corpus = tmp / "articles"
+    shutil.copytree(SEEDS, corpus)
+    (corpus / name).write_text(text, encoding="utf-8")
+    return corpus
+
+
 @pytest.fixture(scope="module")
 def seed_app(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("seed_app")
@@ -129,9 +165,15 @@ def seed_app(tmp_path_factory):
 def hostile_app(tmp_path_factory):
     """The seed articles plus one whose title and sentences carry script and an onerror image."""
     tmp = tmp_path_factory.mktemp("hostile_app")
-    corpus = tmp / "articles"
-    shutil.copytree(SEEDS, corpus)
-    (corpus / "hostile.txt").write_text(HOSTILE_ARTICLE, encoding="utf-8")
+    corpus = seeds_plus(tmp, "hostile.txt", HOSTILE_ARTICLE)
+    yield from start_app(corpus, copy_of_project_index(tmp / "index"), tmp / "app.log")
+
+
+@pytest.fixture(scope="module")
+def conflict_app(tmp_path_factory):
+    """The seed articles plus one that states a different distance for the Kursk advance."""
+    tmp = tmp_path_factory.mktemp("conflict_app")
+    corpus = seeds_plus(tmp, "kursk_8km.txt", CONFLICTING_ARTICLE)
     yield from start_app(corpus, copy_of_project_index(tmp / "index"), tmp / "app.log")
 
 
@@ -139,7 +181,7 @@ def hostile_app(tmp_path_factory):
 def browser():
     chromium = shutil.which("chromium")
     if chromium is None:
-        message = "chromium is not installed: apt-get install -y chromium"
+        message = "chromium is not installed: `sudo apt-get install -y chromium` (Debian) to run the browser tests"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
@@ -155,19 +197,27 @@ def browser():
 
 @pytest.fixture
 def page(browser):
-    """A fresh page that records dialogs (and dismisses them) and requests leaving the machine."""
+    """A fresh page that records dialogs (dismissing them), attempts to set window.__pwned, and
+    requests leaving the machine."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=ANSWER_TIMEOUT_MS)
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.add_init_script(PWNED_TRAP)
     page = context.new_page()
     page.dialogs = []
-    page.outside_requests = []
+    page.requests = []
     page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
-    page.on("request", lambda request: page.outside_requests.append(request.url)
-            if not request.url.startswith(("http://127.0.0.1", "data:", "blob:")) else None)
+    page.on("request", lambda request: page.requests.append(request.url))
     page.set_default_timeout(ANSWER_TIMEOUT_MS)
     try:
         yield page
     finally:
         context.close()
+
+
+def outside_requests(page) -> list[str]:
+    return [url for url in page.requests if not url.startswith(("http://127.0.0.1", "data:", "blob:"))]
 
 
 @pytest.fixture(scope="module")
@@ -176,9 +226,13 @@ def shots(tmp_path_factory):
 
 
 def screenshot(page, shots: Path, name: str) -> Path:
+    """A full-page screenshot in the tmp dir, copied to docs/screenshots/ for the closing note."""
     path = shots / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     print(f"screenshot {name}: {path}")
+    if DOCS_SCREENSHOTS:
+        Path(DOCS_SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, Path(DOCS_SCREENSHOTS) / path.name)
     return path
 
 
@@ -217,8 +271,38 @@ def answer_in(reply) -> str:
 
 
 def open_citation(page, number: int = 1) -> None:
+    """Click citation [number] in the picker; returns once the viewer shows an article with a highlight."""
     page.locator("#qa-citations label", has_text=f"[{number}]").click()
     page.locator("#qa-article .token.highlighted .text").first.wait_for()
+
+
+def highlighted_text(page) -> str:
+    return "".join(page.locator("#qa-article .token.highlighted .text").all_inner_texts())
+
+
+# Scroll `e` into view until it stays there for a few frames: the chat re-scrolls itself to the bottom
+# when a reply grows (an opened <details>), so a single scrollIntoView can be undone.
+SCROLL_UNTIL_STILL = """(e, block) => new Promise(done => {
+  let still = 0, last = null, frames = 0;
+  const step = () => {
+    const top = e.getBoundingClientRect().top;
+    if (last !== null && Math.abs(top - last) < 1) still += 1; else still = 0;
+    if (still >= 5 || ++frames > 300) return done();
+    e.scrollIntoView({block});
+    last = e.getBoundingClientRect().top;
+    requestAnimationFrame(step);
+  };
+  requestAnimationFrame(step);
+})"""
+
+
+def scroll_into_view(locator, block: str = "start") -> None:
+    locator.evaluate(SCROLL_UNTIL_STILL, block)
+
+
+def show_last_exchange(page) -> None:
+    """Scroll the chat so the last question and its reply are in view (for screenshots)."""
+    scroll_into_view(page.locator("#qa-chat [data-testid=user]").last)
 
 
 def api_answer(url: str, question: str) -> dict:
@@ -232,24 +316,30 @@ def api_answer(url: str, question: str) -> dict:
 
 @pytest.mark.browser
 def test_questions_are_answered_with_citations_and_agreement_marks(page, seed_app, shots):
+    from playwright.sync_api import expect
+
     ready = open_app(page, seed_app.url)
-    pressed = page.evaluate("performance.now()")
     first_answer = ask(page, KURSK)
-    print(f"first answer visible {first_answer - ready:.0f} ms after the page was ready "
-          f"({first_answer - pressed:.0f} ms after Enter; page ready {ready:.0f} ms after navigation; target 1000 ms)")
+    waited = first_answer - ready
+    print(f"\nFIRST ANSWER: {waited:.0f} ms from page load (question box ready) to the first answer on screen "
+          f"[target {FIRST_ANSWER_BUDGET_MS:.0f} ms]; page load itself took {ready:.0f} ms from navigation")
 
     reply = last_reply(page)
     assert "2.5 km" in answer_in(reply)
-    assert "2.5 km" in reply.locator(".qa-quote mark").inner_text()
-    assert reply.locator(".qa-citation").first.inner_text().startswith("[1] ")
-    assert reply.locator(".qa-source").count() == len(list(SEEDS.glob("*.txt")))
-    assert "✓ agrees" in reply.locator(".qa-agrees .qa-mark").first.inner_text()
+    assert "2.5 km" in reply.locator(".qa-quote mark").inner_text()  # the answer, marked in its sentence
+    assert re.match(r"\[1\] .+ \(\w+\)$", reply.locator(".qa-citation").first.inner_text())
+    assert reply.locator(".qa-source").count() == len(list(SEEDS.glob("*.txt")))  # one mark per source
+    expect(reply.locator(".qa-agrees .qa-mark").first).to_have_text("✓ agrees")
+    assert reply.locator(".qa-silent .qa-mark").count() >= 1
+    show_last_exchange(page)
+    screenshot(page, shots, "answered")
 
     ask(page, ENVOY)
     assert "Kellogg" in answer_in(last_reply(page))
     ask(page, FORBES)
     reply = last_reply(page)
     assert "14.8 trillion" in answer_in(reply)
+    assert reply.locator(".qa-citation").count() >= 1
     assert reply.locator(".qa-agrees").count() >= 1
 
     # The whole conversation stays on screen, one reply per question.
@@ -257,22 +347,29 @@ def test_questions_are_answered_with_citations_and_agreement_marks(page, seed_ap
     assert page.locator("#qa-chat .qa-answered").count() == 3
     # The agreeing source's own sentence is one click away.
     reply.locator(".qa-agrees summary").first.click()
-    assert "14.8 trillion" in reply.locator(".qa-agrees .qa-source-sentence").first.inner_text()
-    page.locator("#qa-chat [data-testid=user]").last.evaluate("e => e.scrollIntoView({block: 'start'})")
-    screenshot(page, shots, "answered")
-    assert page.outside_requests == []
+    expect(reply.locator(".qa-agrees .qa-source-sentence").first).to_be_visible()
+    expect(reply.locator(".qa-agrees .qa-source-sentence").first).to_contain_text("14.8 trillion")
+    assert outside_requests(page) == []
+    assert waited <= FIRST_ANSWER_BUDGET_MS, f"first answer took {waited:.0f} ms after the page loaded"
 
 
 @pytest.mark.browser
 def test_a_citation_opens_the_whole_article_with_the_cited_span_highlighted(page, seed_app, shots):
+    from playwright.sync_api import expect
+
     expected = api_answer(seed_app.url, FORBES)["citations"][0]
+    article_text = (SEEDS / f"{expected['doc_id']}.txt").read_text(encoding="utf-8")
+    assert article_text[expected["start"]:expected["end"]] == expected["text"]
+
     open_app(page, seed_app.url)
     ask(page, FORBES)
+    expect(page.locator("#qa-citations")).to_contain_text(FORBES)  # the picker lists this reply
     open_citation(page, 1)
 
+    # Exactly the cited characters are highlighted, the answer span among them as its own piece.
     tokens = page.locator("#qa-article .token.highlighted .text").all_inner_texts()
     assert "".join(tokens) == expected["text"]
-    answer_span = expected["text"][expected["answer_start"] - expected["start"]:expected["answer_end"] - expected["start"]]
+    answer_span = article_text[expected["answer_start"]:expected["answer_end"]]
     assert answer_span in tokens
     heading = page.locator("#qa-viewer-heading").inner_text()
     assert expected["title"] in heading and expected["doc_id"] in heading and "2025-02-04" in heading
@@ -286,10 +383,44 @@ def test_an_unanswerable_question_says_the_articles_dont_say(page, seed_app, sho
     open_app(page, seed_app.url)
     ask(page, UNANSWERABLE)
     reply = last_reply(page)
-    assert reply.locator(".qa-abstain").inner_text() == "The articles don't say."
-    assert reply.locator(".qa-related").count() >= 1
+    assert reply.locator(".qa-abstain").inner_text() == NO_ANSWER
+    assert reply.locator(".qa-related").count() >= 1  # the closest passages are offered instead
     assert reply.locator(".qa-answer").count() == 0
+    show_last_exchange(page)
     screenshot(page, shots, "abstention")
+
+
+@pytest.mark.browser
+def test_a_source_stating_a_different_value_is_marked_as_conflicting(page, conflict_app, shots):
+    from playwright.sync_api import expect
+
+    open_app(page, conflict_app.url)
+    ask(page, KURSK)
+    reply = last_reply(page)
+    answer = answer_in(reply)
+    conflicting = reply.locator(".qa-conflicts")
+    assert conflicting.count() >= 1, f"no conflicting source marked; the reply says: {reply.inner_text()!r}"
+    expect(conflicting.first.locator(".qa-mark")).to_have_text("✗ conflicts")
+    assert reply.locator(".qa-agrees").count() >= 1
+    expect(reply.locator(".qa-disagree")).to_contain_text("Sources disagree")
+    # Both values are on screen: the answer's and the one the conflicting source states.
+    text = reply.inner_text()
+    assert "2.5 km" in text and "8 km" in text
+    conflict_line = conflicting.first.locator("summary").inner_text()
+    assert answer not in conflict_line
+
+    # The conflicting sentence is a numbered citation that opens in its article.
+    conflicting.first.locator("summary").click()
+    expect(conflicting.first.locator(".qa-source-sentence")).to_be_visible()
+    sentence = conflicting.first.locator(".qa-source-sentence").inner_text()
+    citations = page.locator("#qa-citations label")
+    expect(citations).to_have_count(reply.locator(".qa-citation").count())
+    doc = conflicting.first.locator("summary .qa-doc").inner_text()  # "(doc_id)"
+    number = next(i for i, label in enumerate(citations.all_inner_texts(), 1) if label.endswith(doc))
+    open_citation(page, number)
+    assert highlighted_text(page) == sentence
+    scroll_into_view(conflicting.first, "end")
+    screenshot(page, shots, "conflict")
 
 
 @pytest.mark.browser
@@ -297,6 +428,7 @@ def test_examples_are_one_click_and_bad_input_gets_a_friendly_message(page, seed
     open_app(page, seed_app.url)
     page.get_by_role("button", name=ENVOY).click()
     page.locator("#qa-chat .qa-reply").wait_for()
+    assert page.locator("#qa-chat [data-testid=user]").inner_text() == ENVOY
     assert "Kellogg" in answer_in(last_reply(page))
 
     ask(page, "   ")
@@ -308,6 +440,8 @@ def test_examples_are_one_click_and_bad_input_gets_a_friendly_message(page, seed
 
 @pytest.mark.browser
 def test_hostile_article_text_is_shown_literally_and_runs_nothing(page, hostile_app, shots):
+    from playwright.sync_api import expect
+
     open_app(page, hostile_app.url)
     ask(page, HOSTILE_QUESTION)
     reply = last_reply(page)
@@ -315,22 +449,28 @@ def test_hostile_article_text_is_shown_literally_and_runs_nothing(page, hostile_
     assert SCRIPT in reply.locator(".qa-quote").first.inner_text()
     assert IMG in reply.locator(".qa-citation").first.inner_text()  # the title
     reply.locator(".qa-agrees summary").first.click()
+    expect(reply.locator(".qa-agrees .qa-source-sentence").first).to_contain_text(SCRIPT)
 
-    ask(page, f"Is {IMG} a {SCRIPT} question?")
-    assert IMG in page.locator("#qa-chat [data-testid=user]").last.inner_text()
+    hostile_question = f"Is {IMG} a {SCRIPT} question?"
+    ask(page, hostile_question)
+    assert page.locator("#qa-chat [data-testid=user]").last.inner_text() == hostile_question
+    expect(page.locator("#qa-citations")).to_contain_text(hostile_question)  # the label, as text
 
     page.locator("#qa-chat [data-testid=bot]").first.click()  # back to the first reply's citations
+    expect(page.locator("#qa-citations")).to_contain_text(HOSTILE_QUESTION)
     open_citation(page, 1)
-    assert SCRIPT in "".join(page.locator("#qa-article .token.highlighted .text").all_inner_texts())
+    assert SCRIPT in highlighted_text(page)
     assert IMG in page.locator("#qa-article .textfield").inner_text()
     assert IMG in page.locator("#qa-viewer-heading").inner_text()
     assert IMG in page.locator("#qa-citations").inner_text()
 
-    page.wait_for_timeout(300)  # give any injected handler the chance to fire
-    assert page.evaluate("typeof window.__pwned") == "undefined"
+    # Nothing hostile became an element, so no handler can still be pending; none ran before.
+    regions = "#qa-chat, #qa-article, #qa-viewer-heading, #qa-citations, #qa-sources"
+    assert page.locator(f":is({regions}) :is(img, script, iframe, object, embed)").count() == 0
+    assert page.evaluate("window.__pwnedAttempts") == []
     assert page.dialogs == []
-    assert page.locator("#qa-chat img, #qa-article img, #qa-viewer-heading img, #qa-citations img").count() == 0
-    assert page.locator("#qa-chat script, #qa-article script, #qa-viewer-heading script").count() == 0
+    assert not [url for url in page.requests if url.endswith("/x")]  # the onerror image never loaded
+    show_last_exchange(page)
     screenshot(page, shots, "xss")
 
 
@@ -341,10 +481,22 @@ def test_the_api_returns_answer_json_to_several_users_at_once(seed_app):
         answers = list(pool.map(lambda q: api_answer(seed_app.url, q), questions))
     assert [a["question"] for a in answers] == questions
     assert [a["answered"] for a in answers] == [True, True, True, False]
+    assert "2.5 km" in answers[0]["answer"]
+    assert "Kellogg" in answers[1]["answer"]
     assert "14.8 trillion" in answers[2]["answer"]
+    assert answers[3]["answer"] is None
     first = answers[0]["citations"][0]
     assert set(first) >= {"doc_id", "title", "start", "end", "text", "answer_start", "answer_end", "score"}
     assert {s["marker"] for s in answers[0]["sources"]} <= {"agrees", "conflicts", "silent"}
+    assert len(answers[0]["sources"]) == len(list(SEEDS.glob("*.txt")))
+
+
+@pytest.mark.slow
+def test_the_api_refuses_an_empty_question_with_a_message(seed_app):
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="Please type a question"):
+        api_answer(seed_app.url, "   ")
 
 
 @pytest.mark.slow

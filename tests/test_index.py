@@ -14,11 +14,13 @@ import numpy as np
 import pytest
 from rank_bm25 import BM25Okapi
 
+import qa.index
 from qa.corpus import load_corpus
 from qa.index import (
     COLLECTION,
     MANIFEST,
     SCHEMA_VERSION,
+    VECTOR_CACHE,
     HybridIndex,
     InvertedBM25,
     SyncReport,
@@ -274,6 +276,87 @@ def test_inverted_bm25_scores_match_rank_bm25(seeds_dir, query):
     rows = sorted(containing)
     assert np.allclose([got[row] for row in rows], expected[rows])
     assert not np.any(np.delete(expected, rows))  # every other passage scores zero
+
+
+@pytest.mark.parametrize("query", QUERIES)
+def test_the_top_of_inverted_bm25_is_the_head_of_all_scores_sorted_best_first(seeds_dir, query):
+    bm25 = InvertedBM25([tokenize(p.text) for p in load_corpus(seeds_dir).passages])
+    terms = tokenize(query)
+    everything = sorted(bm25.scores(terms).items(), key=lambda item: -item[1])  # stable: ties by row
+    assert bm25.top(terms, 5) == everything[:5]
+    assert bm25.top(terms, 10_000) == everything
+
+
+# --- the vector cache -----------------------------------------------------------------------------------------
+
+
+def chroma_vectors(index: HybridIndex) -> np.ndarray:
+    got = index.collection.get(ids=index.keys, include=["embeddings"])
+    by_key = dict(zip(got["ids"], got["embeddings"]))
+    return np.array([by_key[k] for k in index.keys], dtype=np.float32)
+
+
+def test_vectors_in_memory_are_the_stored_ones_in_corpus_order(seed_index):
+    assert seed_index.vectors.shape == (len(seed_index.keys), seed_index.embedder.dimension)
+    assert np.allclose(seed_index.vectors, chroma_vectors(seed_index), atol=1e-6)
+
+
+def test_a_restart_takes_vectors_from_the_cache_not_from_chroma(corpus_dir, index_dir, embedder, monkeypatch):
+    first, _ = build(corpus_dir, index_dir, embedder)
+    assert (index_dir / VECTOR_CACHE).is_file()
+    asked: list[int] = []
+    real_load = HybridIndex._load_vectors
+
+    def load_vectors(self, have):
+        asked.extend(np.flatnonzero(~have).tolist())
+        return real_load(self, have)
+
+    monkeypatch.setattr(HybridIndex, "_load_vectors", load_vectors)
+    again, report = build(corpus_dir, index_dir, embedder)
+    assert report.embedded == 0 and asked == []
+    assert np.array_equal(again.vectors, first.vectors)
+
+
+def test_after_an_edit_the_cache_holds_exactly_the_current_passages(corpus_dir, index_dir, embedder):
+    build(corpus_dir, index_dir, embedder)
+    path = corpus_dir / f"{EDITED_DOC}.txt"
+    path.write_text(path.read_text(encoding="utf-8") + "\nTalks resume next week.", encoding="utf-8")
+    (corpus_dir / f"{DELETED_DOC}.txt").unlink()
+    index, _ = build(corpus_dir, index_dir, embedder)
+
+    with np.load(index_dir / VECTOR_CACHE) as cache:
+        assert cache["keys"].tolist() == index.keys
+        assert np.allclose(cache["vectors"], chroma_vectors(index), atol=1e-6)
+
+
+@pytest.mark.parametrize("damage", ["garbled", "another model", "deleted"])
+def test_a_damaged_foreign_or_missing_cache_is_replaced_from_chroma(corpus_dir, index_dir, embedder, damage):
+    first, _ = build(corpus_dir, index_dir, embedder)
+    cache = index_dir / VECTOR_CACHE
+    if damage == "garbled":
+        cache.write_bytes(cache.read_bytes()[:1000])
+    elif damage == "another model":
+        np.savez(cache, model_id=np.array("someone/else@v2"), keys=np.array(first.keys),
+                 vectors=np.ones_like(first.vectors))
+    else:
+        cache.unlink()
+
+    again, report = build(corpus_dir, index_dir, embedder)
+    assert report.embedded == 0  # Chroma still has every vector: nothing is embedded again
+    assert np.allclose(again.vectors, chroma_vectors(again), atol=1e-6)
+    with np.load(cache) as rewritten:
+        assert str(rewritten["model_id"]) == embedder.model_id
+
+
+def test_a_large_build_stores_in_growing_batches(corpus_dir, index_dir, embedder, monkeypatch):
+    monkeypatch.setattr(qa.index, "EMBED_BATCH", 4)
+    stored: list[int] = []
+    real_store = HybridIndex._store
+    monkeypatch.setattr(HybridIndex, "_store", lambda self, rows: (stored.append(len(rows)), real_store(self, rows)))
+
+    index, _ = build(corpus_dir, index_dir, embedder)
+    assert sum(stored) == len(index.keys)
+    assert stored[:3] == [4, 8, 16]  # the first batch is kept early; later ones are larger
 
 
 # --- retrieval -----------------------------------------------------------------------------------------------

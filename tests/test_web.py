@@ -6,6 +6,7 @@ import datetime as dt
 import html
 import importlib.util
 import re
+import socket
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from qa.web import (
     citation_for_document,
     friendly_problem,
     literal,
+    picker_label,
     render_question,
     render_reply,
     viewable_citations,
@@ -138,6 +140,20 @@ def test_a_conflicting_source_is_marked_and_its_sentence_becomes_a_numbered_cita
     assert "✗ conflicts" in reply and "“3 km”" in visible_text(reply)
     assert [c.doc_id for c in viewable_citations(answer)] == ["doc_a", "doc_b"]
     assert "[2] Other article (doc_b)" in visible_text(reply)
+
+
+def test_a_reply_with_a_conflicting_source_says_the_sources_disagree_right_under_the_answer():
+    other = cite(doc_id="doc_b", title="Other article", text="They advanced 8 km.", start=0, answer=(14, 18))
+    conflict = SourceAgreement(doc_id="doc_b", title="Other article", marker="conflicts", citation=other, value="8 km")
+    text = visible_text(render_reply(answered(sources=[answered().sources[1], conflict])))
+    assert text.startswith("2.5 km (1.5 miles)⚠ Sources disagree: 1 source states a different value")
+    assert "Sources disagree" not in visible_text(render_reply(answered()))
+
+
+def test_the_citation_picker_names_the_question_whose_citations_it_lists():
+    assert picker_label(answered()) == "Citations of the selected answer: “How far did Ukrainian troops advance into Kursk?”"
+    long = picker_label(answered(question="why " * 100))
+    assert len(long) < 200 and long.endswith("…”")
 
 
 def test_an_abstention_says_the_articles_dont_say_and_offers_related_passages():
@@ -259,6 +275,22 @@ def test_the_launcher_binds_loopback_port_7860_unless_told_otherwise(app, monkey
     assert (app.parse_args([]).host, app.parse_args([]).port) == ("0.0.0.0", 9000)
     chosen = app.parse_args(["--host", "127.0.0.2", "--port", "8000", "--corpus", "c", "--index", "i"])
     assert (chosen.host, chosen.port, chosen.corpus, chosen.index) == ("127.0.0.2", 8000, "c", "i")
+
+
+def test_the_launcher_runs_torch_on_one_thread_unless_told_otherwise(app, monkeypatch):
+    monkeypatch.delenv("QA_TORCH_THREADS", raising=False)
+    assert app.parse_args([]).threads == 1
+    assert app.parse_args(["--threads", "4"]).threads == 4
+    monkeypatch.setenv("QA_TORCH_THREADS", "2")
+    assert app.parse_args([]).threads == 2
+
+
+def test_a_failed_warm_up_request_is_reported_not_raised(app, capsys):
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    app.warm_up_server(f"http://127.0.0.1:{port}/")
+    assert "warm-up request failed" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("host, loopback", [("127.0.0.1", True), ("localhost", True), ("::1", True),

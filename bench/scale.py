@@ -1,0 +1,287 @@
+"""Scaling curve: index build, index size, answer latency and memory at 1k, 10k and 100k passages.
+
+Real text: the SQuAD 2.0 dev paragraphs (../shared/bench/squad/, 1,204 paragraphs of 35 Wikipedia
+articles, about 5,200 sentence passages). Past that size the paragraphs are REPEATED under distinct
+document ids (copy 2, copy 3, ... in the headline line, so they are not skipped as duplicates): the
+100k corpus is about 19 copies of the dev set. Every copy is embedded and indexed like new text (the
+index does not share vectors between documents), so build cost is honest; retrieval sees near
+duplicates, as a news corpus full of syndicated reports does.
+
+Each size is measured in its own processes, so peak RSS is per size:
+  build    new process, empty index folder: load corpus + model, embed, store (and BM25 in memory),
+           then warm answer() latency over SQuAD questions never asked before (query caches
+           cleared before every question), with a per-stage breakdown
+  restart  new process on the built index: time to first answer and its peak RSS
+
+Run: .venv/bin/python bench/scale.py [--sizes 1000,10000,100000] [--questions 60] [--profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import (  # noqa: E402
+    ROOT,
+    StageTimer,
+    cpu_seconds,
+    dir_size_mb,
+    forget_query_caches,
+    load_average,
+    peak_rss_mb,
+    percentile,
+    run_child,
+    stage_table,
+)
+
+TARGETS_100K = {"answer_p50_ms": 150, "build_passages_per_s": 200, "rss_mb": 2048}
+DEFAULT_SIZES = (1_000, 10_000, 100_000)
+WARMUP_QUESTIONS = 5
+
+
+# --- corpora -------------------------------------------------------------------------------------------------
+
+
+def make_corpora(work: Path, sizes: list[int], questions_per_size: int) -> dict[int, tuple[Path, Path]]:
+    """One folder per size (SQuAD paragraphs, repeated past the dev set) and a question file each."""
+    from bench.squad_data import load_articles, write_corpus
+    from qa.corpus import load_corpus
+
+    base = work / "squad-base"
+    questions = write_corpus(load_articles(), base)
+    corpus = load_corpus(base)
+    count_of: dict[str, int] = {}
+    for p in corpus.passages:
+        count_of[p.doc_id] = count_of.get(p.doc_id, 0) + 1
+    docs = [d for d in corpus.documents if count_of.get(d.doc_id)]
+    print(
+        f"SQuAD 2.0 dev: {len(corpus.documents)} paragraphs -> {len(corpus.passages)} sentence passages "
+        f"({len(corpus.passages) / len(corpus.documents):.1f} per paragraph), {len(questions)} questions"
+    )
+    made = {}
+    for size in sizes:
+        folder = work / f"corpus-{size}"
+        folder.mkdir()
+        total, copy, included = 0, 0, set()
+        while total < size:
+            for doc in docs:
+                if total >= size:
+                    break
+                title, body = doc.text.split("\n", 1)
+                headline = title if copy == 0 else f"{title} (copy {copy + 1})"
+                (folder / f"{doc.doc_id}c{copy:02d}.txt").write_text(f"{headline}\n{body}", encoding="utf-8")
+                total += count_of[doc.doc_id]
+                if copy == 0:
+                    included.add(doc.doc_id)
+            copy += 1
+        pool = [q.question for q in questions if q.doc_id in included]
+        chosen = random.Random(size).sample(pool, min(questions_per_size + WARMUP_QUESTIONS, len(pool)))
+        qfile = work / f"questions-{size}.json"
+        qfile.write_text(json.dumps(chosen), encoding="utf-8")
+        made[size] = (folder, qfile)
+    return made
+
+
+# --- child processes ------------------------------------------------------------------------------------------
+
+
+class PhaseTimer:
+    """Wall time of the build phases, by wrapping the functions Engine.__init__ calls."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+
+    def wrap(self, owner, name: str, phase: str) -> None:
+        original = getattr(owner, name)
+        seconds = self.seconds
+
+        def timed(*args, **kwargs):
+            t0 = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                seconds[phase] = seconds.get(phase, 0.0) + time.perf_counter() - t0
+
+        setattr(owner, name, timed)
+
+
+def child(mode: str, corpus_dir: Path, index_dir: Path, question_file: Path, profile: bool) -> dict:
+    t_start = time.perf_counter()
+    import qa.engine as engine_module
+    from qa.index import HybridIndex
+
+    phases = PhaseTimer()
+    phases.wrap(engine_module, "load_corpus", "corpus (read + segment)")
+    phases.wrap(engine_module, "shared_embedder", "model load")
+    phases.wrap(HybridIndex, "__init__", "BM25 + keys")
+    phases.wrap(HybridIndex, "_embed_and_add", "embed + store")
+    phases.wrap(HybridIndex, "_load_vectors", "load vectors")
+    phases.wrap(HybridIndex, "sync", "sync (all)")
+    t_import = time.perf_counter() - t_start
+
+    profiler = None
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+    cpu0, t0 = cpu_seconds(), time.perf_counter()
+    engine = engine_module.Engine(corpus_dir=corpus_dir, index_dir=index_dir)
+    build_s = time.perf_counter() - t0
+    build_cpu = cpu_seconds() - cpu0
+    if profiler:
+        profiler.disable()
+        _dump_profile(profiler, index_dir.parent / f"profile-{mode}-build.txt")
+
+    questions = json.loads(question_file.read_text(encoding="utf-8"))
+    result = {
+        "mode": mode,
+        "passages": len(engine.index.passages),
+        "documents": len(engine.corpus.documents),
+        "embedded": engine.sync_report.embedded,
+        "import_s": t_import,
+        "start_s": build_s,
+        "start_cpu_s": build_cpu,
+        "phases": phases.seconds,
+        "index_mb": dir_size_mb(index_dir),
+    }
+    t1 = time.perf_counter()
+    engine.answer(questions[0])
+    result["first_answer_s"] = time.perf_counter() - t1
+    result["to_first_answer_s"] = time.perf_counter() - t_start
+    if mode == "build":
+        for q in questions[1:WARMUP_QUESTIONS]:
+            engine.answer(q)
+        if profile:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            profiler.enable()
+        with StageTimer(engine) as timer:
+            for q in questions[WARMUP_QUESTIONS:]:
+                forget_query_caches(engine)
+                timer.answer(q)
+        if profile:
+            profiler.disable()
+            _dump_profile(profiler, index_dir.parent / f"profile-{mode}-answers.txt")
+        result["stages"] = timer.samples
+    result["peak_rss_mb"] = peak_rss_mb()
+    return result
+
+
+def _dump_profile(profiler, path: Path) -> None:
+    import io
+    import pstats
+
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(40)
+    path.write_text(out.getvalue(), encoding="utf-8")
+    print(f"profile written to {path}", file=sys.stderr)
+
+
+# --- the table -----------------------------------------------------------------------------------------------
+
+
+def measure(sizes: list[int], questions: int, restart: bool, profile: bool, keep: Path | None) -> list[dict]:
+    work = Path(tempfile.mkdtemp(prefix="qa-scale-", dir=keep))
+    rows = []
+    try:
+        corpora = make_corpora(work, sizes, questions)
+        for size in sizes:
+            folder, qfile = corpora[size]
+            index_dir = work / f"index-{size}"
+            args = ["bench/scale.py", "--child", "build", "--corpus", str(folder), "--index", str(index_dir),
+                    "--question-file", str(qfile)] + (["--profile"] if profile else [])
+            print(f"\n[{size:,} passages] building in a new process ... ({load_average()})", flush=True)
+            built = json.loads(run_child(args))
+            print(_build_lines(built), flush=True)
+            row = {"size": size, "build": built}
+            if restart:
+                args[2] = "restart"
+                again = json.loads(run_child(args))
+                print(f"  restart on the built index: first answer after {again['to_first_answer_s']:.1f} s "
+                      f"(corpus {again['phases'].get('corpus (read + segment)', 0):.1f} s, "
+                      f"BM25 {again['phases'].get('BM25 + keys', 0):.1f} s, "
+                      f"sync {again['phases'].get('sync (all)', 0):.1f} s, of which vectors "
+                      f"{again['phases'].get('load vectors', 0):.1f} s), peak RSS {again['peak_rss_mb']:.0f} MB",
+                      flush=True)
+                row["restart"] = again
+            rows.append(row)
+            if not keep:
+                shutil.rmtree(index_dir, ignore_errors=True)
+    finally:
+        if keep:
+            print(f"kept corpora and indexes in {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    return rows
+
+
+def _build_lines(b: dict) -> str:
+    phases = ", ".join(f"{k} {v:.1f} s" for k, v in b["phases"].items())
+    totals = [v * 1000 for v in b["stages"]["total"]]
+    lines = [
+        f"  {b['passages']:,} passages in {b['documents']:,} documents; new-process start with empty index "
+        f"{b['start_s']:.1f} s wall, {b['start_cpu_s']:.1f} s CPU",
+        f"  phases: {phases}",
+        f"  warm answer() over {len(totals)} new questions: p50 {percentile(totals, .5):.1f} ms, "
+        f"p95 {percentile(totals, .95):.1f} ms; peak RSS {b['peak_rss_mb']:.0f} MB",
+        *stage_table(b["stages"], indent="    "),
+    ]
+    return "\n".join(lines)
+
+
+def print_table(rows: list[dict]) -> None:
+    print("\nscaling table (SQuAD 2.0 dev paragraphs, repeated under new ids past ~5.2k passages)")
+    head = (f"{'passages':>9} {'docs':>7} {'build s':>8} {'pass/s':>7} {'pass/CPU-s':>10} {'index MB':>9} "
+            f"{'ans p50':>8} {'ans p95':>8} {'RSS MB':>7} {'restart s':>9} {'restart RSS':>11}")
+    print(head)
+    for row in rows:
+        b, r = row["build"], row.get("restart")
+        totals = [v * 1000 for v in b["stages"]["total"]]
+        build_s = b["start_s"]
+        print(
+            f"{b['passages']:>9,} {b['documents']:>7,} {build_s:>8.1f} {b['passages'] / build_s:>7.0f} "
+            f"{b['passages'] / b['start_cpu_s']:>10.0f} {b['index_mb']:>9.0f} {percentile(totals, .5):>8.1f} "
+            f"{percentile(totals, .95):>8.1f} {b['peak_rss_mb']:>7.0f} "
+            f"{(r['to_first_answer_s'] if r else float('nan')):>9.1f} {(r['peak_rss_mb'] if r else float('nan')):>11.0f}"
+        )
+    print(
+        f"targets at 100k: answer p50 <= {TARGETS_100K['answer_p50_ms']} ms, build >= "
+        f"{TARGETS_100K['build_passages_per_s']} passages/s, RSS <= {TARGETS_100K['rss_mb']} MB"
+    )
+    print("build s: new process, empty index, model load included; pass/CPU-s: passages per CPU-second "
+          "(less sensitive to other load); ans: warm answer() ms, new questions; restart: new process "
+          "on the built index until its first answer")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)))
+    parser.add_argument("--questions", type=int, default=60, help="timed questions per size")
+    parser.add_argument("--no-restart", action="store_true", help="skip the restart measurement")
+    parser.add_argument("--profile", action="store_true", help="write cProfile reports next to the indexes")
+    parser.add_argument("--keep", type=Path, help="build under this folder and keep it")
+    parser.add_argument("--child", choices=["build", "restart"], help=argparse.SUPPRESS)
+    parser.add_argument("--corpus", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--index", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--question-file", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(child(args.child, args.corpus, args.index, args.question_file, args.profile)))
+        return
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    rows = measure(sizes, args.questions, not args.no_restart, args.profile, args.keep)
+    print_table(rows)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,174 @@
+"""Per-source agreement: every source agrees, conflicts (states another value for the same thing) or
+is silent, with its own sentence cited at exact offsets.
+
+Two layers of examples:
+- `judge(...)` asks the agreement step directly, with the claim taken from a chosen source sentence,
+  so each example pins exactly which claim is being checked against which articles;
+- `answer(...)` runs the whole engine, as a user would.
+Conflicting reports are written into temporary copies of the seed corpus; the seeds are never edited.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from qa.agree import mark_sources
+from qa.engine import Engine
+from qa.models import Citation
+
+DOC_000, DOC_001, DOC_003, DOC_004 = (
+    "000_4c55fd7b660ac3d2",
+    "001_ba940ec7e439679a",
+    "003_512a320aae66a7a6",
+    "004_7480487250863ef3",
+)
+SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"
+
+
+def claim_citation(engine: Engine, doc_id: str, answer_text: str) -> Citation:
+    """The citation of `answer_text` in the sentence of `doc_id` that holds it."""
+    doc = engine.documents[doc_id]
+    at = doc.text.index(answer_text)
+    passage = next(p for p in engine.corpus.passages if p.doc_id == doc_id and p.start <= at < p.end)
+    return Citation(
+        doc_id=doc_id, title=doc.title, start=passage.start, end=passage.end, text=passage.text,
+        answer_start=at, answer_end=at + len(answer_text),
+    )
+
+
+def judge(engine: Engine, question: str, doc_id: str, answer_text: str) -> dict[str, tuple[str, str | None]]:
+    """{doc_id: (marker, value)} for a claim stated by `doc_id`."""
+    top = claim_citation(engine, doc_id, answer_text)
+    vector = engine.embedder.encode_query(question)
+    sources = mark_sources(engine.index, question, vector, top, None)
+    for s in sources:  # offsets are sacred, for every marked source
+        if s.citation:
+            text = engine.documents[s.doc_id].text
+            assert text[s.citation.start : s.citation.end] == s.citation.text
+            assert text[s.citation.answer_start : s.citation.answer_end] == s.value
+    return {s.doc_id: (s.marker, s.value) for s in sources}
+
+
+@pytest.fixture(scope="module")
+def conflict_engine(tmp_path_factory):
+    """The seeds plus three reports that state other values for facts the seeds agree on."""
+    folder = tmp_path_factory.mktemp("conflicts") / "corpus"
+    shutil.copytree(SEEDS_DIR, folder)
+    (folder / "900_other_share.txt").write_text(
+        "Kyiv says a third of rare earth deposits are occupied\n\n"
+        "Ukraine's president said on Friday that about a third of the country's rare earth deposits "
+        "remain under Russian occupation. He repeated his offer of a minerals partnership with Washington.\n",
+        encoding="utf-8",
+    )
+    (folder / "901_other_distance.txt").write_text(
+        "Ukrainian push in Kursk\n\n"
+        "Ukrainian troops launched a new offensive in Russia's Kursk region on Thursday, advancing "
+        "8 km (5 miles), according to President Zelensky.\n",
+        encoding="utf-8",
+    )
+    (folder / "902_other_value.txt").write_text(
+        "Ukraine's mineral wealth\n\n"
+        "According to Forbes data released in 2023, the total value of Ukraine's mineral resources is "
+        "estimated to be $7 trillion. Most of these resources lie in the east of the country.\n",
+        encoding="utf-8",
+    )
+    return Engine(corpus_dir=folder, index_dir=tmp_path_factory.mktemp("conflicts-index"))
+
+
+# --- agreement over the seeds ---------------------------------------------------------------------------
+
+
+def test_the_kursk_advance_agrees_in_every_unit_and_wording(seed_engine):
+    marks = judge(seed_engine, "How far did Ukrainian troops advance into Kursk?", DOC_000, "2.5 km (1.5 miles)")
+    assert marks[DOC_000] == ("agrees", "2.5 km (1.5 miles)")
+    assert marks[DOC_001][0] == "agrees" and "2.5 km" in marks[DOC_001][1]
+    assert marks[DOC_003] == ("agrees", "about one and a half miles")
+    assert marks[DOC_004] == ("silent", None)
+
+
+def test_hedged_shares_that_overlap_agree(seed_engine):
+    # "nearly 20%" (000) and "less than 20%" (001) are both "somewhat under a fifth".
+    marks = judge(
+        seed_engine, "What share of Ukraine's mineral resources is under Russian occupation?", DOC_000, "nearly 20%"
+    )
+    assert marks[DOC_001] == ("agrees", "less than 20%")
+
+
+def test_a_source_that_only_mentions_the_topic_is_silent_not_conflicting(seed_engine):
+    # 004 talks about the deposits Russia controls but gives no share: silence, not conflict.
+    marks = judge(
+        seed_engine, "What share of Ukraine's rare earth deposits is under Russian occupation?", DOC_001, "about half"
+    )
+    assert marks[DOC_004][0] == "silent"
+    assert all(marker != "conflicts" for marker, _ in marks.values())
+
+
+def test_sources_are_listed_agreeing_then_conflicting_then_silent(conflict_engine):
+    top = claim_citation(conflict_engine, DOC_000, "2.5 km (1.5 miles)")
+    question = "How far did Ukrainian troops advance into Kursk?"
+    sources = mark_sources(conflict_engine.index, question, conflict_engine.embedder.encode_query(question), top, None)
+    order = {"agrees": 0, "conflicts": 1, "silent": 2}
+    assert [order[s.marker] for s in sources] == sorted(order[s.marker] for s in sources)
+    assert len(sources) == len(conflict_engine.documents)
+
+
+# --- conflicts, from reports written for the test ------------------------------------------------------------
+
+
+def test_a_report_of_a_different_distance_conflicts_with_its_own_value(conflict_engine):
+    marks = judge(conflict_engine, "How far did Ukrainian troops advance into Kursk?", DOC_000, "2.5 km (1.5 miles)")
+    assert marks["901_other_distance"] == ("conflicts", "8 km (5 miles)")
+    assert marks[DOC_003] == ("agrees", "about one and a half miles")
+    assert marks[DOC_001][0] == "agrees"
+
+
+def test_a_report_of_a_different_occupied_share_conflicts(conflict_engine):
+    marks = judge(
+        conflict_engine, "What share of Ukraine's rare earth deposits is under Russian occupation?", DOC_001, "about half"
+    )
+    assert marks["900_other_share"] == ("conflicts", "about a third")
+    assert marks[DOC_000] == ("agrees", "about half")
+
+
+def test_a_report_of_a_different_valuation_conflicts(conflict_engine):
+    marks = judge(
+        conflict_engine, "What is the total value of Ukraine's mineral resources according to Forbes?", DOC_004,
+        "$14.8 trillion",
+    )
+    assert marks["902_other_value"] == ("conflicts", "$7 trillion")
+    assert all(marks[d][0] != "conflicts" for d in (DOC_000, DOC_001, DOC_003))
+
+
+def test_names_never_conflict_only_agree_or_stay_silent(conflict_engine):
+    marks = judge(conflict_engine, "Who is Trump's special envoy for Russia and Ukraine?", DOC_001, "Keith Kellogg")
+    assert marks[DOC_001][0] == "agrees"
+    assert all(marker != "conflicts" for marker, _ in marks.values())
+
+
+# --- end to end ------------------------------------------------------------------------------------------------
+
+
+def test_an_answer_carries_one_marker_per_source_with_the_answer_source_agreeing(seed_engine):
+    a = seed_engine.answer("How far did Ukrainian troops advance into Kursk?")
+    assert a.answered
+    assert sorted(s.doc_id for s in a.sources) == sorted(seed_engine.documents)
+    by_doc = {s.doc_id: s for s in a.sources}
+    assert by_doc[a.citations[0].doc_id].marker == "agrees"
+    assert by_doc[DOC_004].marker == "silent"
+    assert all(s.marker == "agrees" for s in a.sources if s.doc_id != DOC_004)
+
+
+def test_the_conflicting_report_is_marked_when_asked_end_to_end(conflict_engine):
+    a = conflict_engine.answer("How far did Ukrainian troops advance into Kursk?")
+    assert a.answered
+    by_doc = {s.doc_id: s for s in a.sources}
+    seed_value = "8 km" not in a.answer
+    # Whichever report the answer comes from, the other side of the disagreement is a conflict.
+    if seed_value:
+        assert by_doc["901_other_distance"].marker == "conflicts"
+        assert by_doc["901_other_distance"].value == "8 km (5 miles)"
+    else:
+        assert {by_doc[d].marker for d in (DOC_000, DOC_001, DOC_003)} == {"conflicts"}
