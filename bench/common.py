@@ -46,7 +46,17 @@ def spread(values: list[float], fmt: str = "{:.1f}") -> str:
 
 
 def peak_rss_mb() -> float:
-    """Peak resident set size of this process so far (Linux reports KiB)."""
+    """Peak resident set size of this process so far, in MiB.
+
+    VmHWM, not getrusage: Linux carries ru_maxrss across fork+exec, so a child started by a big
+    parent would report the parent's peak.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -74,15 +84,16 @@ def run_child(args: list[str], timeout: float | None = None) -> str:
     return done.stdout.strip().splitlines()[-1]
 
 
-def forget_query_caches(engine) -> None:
-    """Make the next question cost what a question never asked before costs: the engine caches
-    query vectors (and the selector caches span vectors) because users repeat questions."""
+def forget_query_caches(engine, spans: bool = False) -> None:
+    """Make the next question cost what a question never asked before costs: the embedder caches
+    query vectors because users repeat questions. With `spans`, also forget the selector's cache
+    of candidate-span vectors, which otherwise warms up over the corpus whatever is asked."""
     cache = getattr(engine.embedder, "_query_cache", None)
     if cache is not None:
         cache.clear()
-    spans = getattr(engine, "spans", None)
-    if spans is not None and hasattr(spans, "_cache"):
-        spans._cache.clear()
+    span_encoder = getattr(engine, "spans", None)
+    if spans and span_encoder is not None and hasattr(span_encoder, "_cache"):
+        span_encoder._cache.clear()
 
 
 class StageTimer:

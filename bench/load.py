@@ -274,6 +274,8 @@ def main(argv: list[str] | None = None) -> int:
         with AppProcess(corpus, index, Path(tmp) / "app.log") as app:
             print(f"app ready on {app.url} in {time.perf_counter() - started:.1f} s", flush=True)
             report = measure(app.url, questions, args.questions, args.clients, args.time_limit)
+        if report.errors:  # the app's side of the story: its traceback
+            print(f"app log (last lines):\n{app.log_tail()}")
     one, five, _ = os.getloadavg()
     print("\n".join(report.lines()))
     print(f"  machine: {os.cpu_count()} cores, load average {one:.1f} (1 min), {five:.1f} (5 min)")

@@ -40,7 +40,7 @@ from qa.retrieve import retrieve  # noqa: E402
 
 POSITIVE_F1 = 0.5
 INDEXED_ARTICLES = 12
-MAX_QUESTIONS = 1600  # per group; enough for ~130 weights, and it keeps training to minutes
+MAX_QUESTIONS = 2500  # per group; enough for ~130 weights, and it keeps training to minutes
 
 
 def collect(engine: Engine, questions) -> list[tuple]:

@@ -14,7 +14,7 @@ from pathlib import Path
 from qa.agree import mark_sources
 from qa.corpus import Corpus, load_corpus
 from qa.embedding import shared_embedder
-from qa.index import HybridIndex, SyncReport
+from qa.index import HybridIndex, SyncReport, check_writable
 from qa.models import Answer, Citation, SourceAgreement
 from qa.retrieve import Fusion, Hit, retrieve
 from qa.select import Selection, SpanEncoder, select_answer
@@ -89,6 +89,7 @@ class Engine:
             raise FileNotFoundError(
                 f"no usable articles (.txt or .md) in {self.corpus_dir}" + (f" (skipped {skipped})" if skipped else "")
             )
+        check_writable(self.index_dir)  # a read-only index folder is reported before the model loads
         self.embedder = shared_embedder(model)
         self.index = HybridIndex(
             self.corpus,

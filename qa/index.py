@@ -28,6 +28,7 @@ import logging
 import os
 import re
 import shutil
+import threading
 import uuid
 from collections.abc import KeysView
 from contextlib import contextmanager
@@ -78,9 +79,15 @@ def _stemmer():
     return snowballstemmer.stemmer("english")
 
 
+_stem_lock = threading.Lock()
+
+
 @lru_cache(maxsize=200_000)
 def _stem(word: str) -> str:
-    return _stemmer().stemWord(word)
+    # A snowball stemmer holds the word it is working on in itself: two threads stemming at once
+    # (the web app answers several questions at a time) get each other's stems or an IndexError.
+    with _stem_lock:
+        return _stemmer().stemWord(word)
 
 
 def tokenize(text: str) -> list[str]:
@@ -299,10 +306,7 @@ class HybridIndex:
                 log.warning("waiting for another process that is indexing %s", self.index_dir)
                 lock.acquire()
         except OSError as err:  # read-only or full file system, no permission
-            raise IndexUnavailable(
-                f"cannot write to the index folder {self.index_dir} ({err.strerror or err}); make it "
-                "writable or choose another folder with --index or QA_INDEX_DIR"
-            ) from err
+            raise not_writable(self.index_dir, err) from err
         try:
             yield
         finally:
@@ -491,6 +495,25 @@ class HybridIndex:
             for key, dist in zip(found["ids"][0], found["distances"][0])
             if key in self.row_of_key
         ]
+
+
+def check_writable(index_dir: str | Path) -> None:
+    """IndexUnavailable unless the index folder can be created and its lock file opened for writing:
+    a cheap check, so a read-only folder is reported before seconds are spent loading the model."""
+    index_dir = Path(index_dir)
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        with open(index_dir / ".lock", "a"):
+            pass
+    except OSError as err:
+        raise not_writable(index_dir, err) from err
+
+
+def not_writable(index_dir: Path, err: OSError) -> IndexUnavailable:
+    return IndexUnavailable(
+        f"cannot write to the index folder {index_dir} ({err.strerror or err}); make it writable or "
+        "choose another folder with --index or QA_INDEX_DIR"
+    )
 
 
 def read_manifest(path: Path) -> dict | None:

@@ -131,7 +131,6 @@ def candidate_spans(hit: Hit, rank: int) -> list[Candidate]:
         spans[(value.start, value.end)] = kind if kind in KINDS else "number"
     for kind, finder in (
         ("name", _names), ("reason", _reason_clauses), ("segment", _segments), ("chunk", _chunks),
-        ("chunk", _chunk_parts),
     ):
         for span in finder(sentence):
             spans.setdefault(span, kind)
@@ -200,26 +199,6 @@ def _chunks(sentence: str) -> list[tuple[int, int]]:
             chunks.append((run[0].start(), run[-1].end()))
         run = [m] if m is not None and content else []
     return [(s, e if not sentence[s:e].endswith(".") else e - 1) for s, e in chunks]
-
-
-def _chunk_parts(sentence: str) -> list[tuple[int, int]]:
-    """Shorter spans inside each chunk: without its first or last word, and its last word (the head
-    noun). "significant uranium deposits" also offers "uranium deposits", "significant uranium" and
-    "deposits"; the answer a person accepts is often one of these, not the whole run."""
-    parts = []
-    for start, end in _chunks(sentence):
-        words = list(_WORD.finditer(sentence, start, end))
-        if len(words) < 2 or len(words) > 6:
-            continue
-        parts.append((words[1].start(), end))
-        inner = words[:-1]
-        while len(inner) > 1 and inner[-1].group().lower() in ("of", "and"):
-            inner.pop()  # "key logistics hub of" -> "key logistics hub"
-        parts.append((start, inner[-1].end()))
-        if len(words) <= 4:
-            parts.append((words[-1].start(), words[-1].end()))
-            parts.append((words[0].start(), words[0].end()))
-    return [(s, e - 1 if sentence[s:e].endswith(".") else e) for s, e in parts]
 
 
 # --- 3. features and scoring ---------------------------------------------------------------------------

@@ -6,6 +6,7 @@ Every test builds its own small index in tmp_path with the real MiniLM model and
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,8 +15,10 @@ import numpy as np
 import pytest
 from rank_bm25 import BM25Okapi
 
+import qa.embedding
 import qa.index
 from qa.corpus import load_corpus
+from qa.embedding import Embedder, ModelUnavailable
 from qa.index import (
     COLLECTION,
     MANIFEST,
@@ -402,3 +405,70 @@ def test_weighted_fusion_mixes_normalised_bm25_with_cosine(seed_index, embedder)
 def test_an_unknown_fusion_is_rejected(seed_index, embedder):
     with pytest.raises(ValueError, match="fusion"):
         retrieve(seed_index, QUESTION, embedder.encode_query(QUESTION), fusion="borda")
+
+
+# --- the encoder: ONNX Runtime gives PyTorch's vectors ------------------------------------------------------
+
+LONG_PASSAGE = " ".join(["Officials in Kyiv and Washington discussed the minerals deal at length."] * 40)  # > 256 tokens
+
+
+@pytest.fixture(scope="module")
+def onnx_embedder():
+    try:
+        return Embedder(backend="onnx")
+    except ModelUnavailable as err:  # no `onnx` package to make the file: the PyTorch backend is used
+        pytest.skip(str(err))
+
+
+@pytest.fixture(scope="module")
+def torch_embedder():
+    return Embedder(backend="torch")
+
+
+def test_the_onnx_encoder_gives_the_pytorch_vectors_within_tolerance(seeds_dir, onnx_embedder, torch_embedder):
+    texts = [p.text for p in load_corpus(seeds_dir).passages] + [
+        LONG_PASSAGE, "ok", "How far did Ukrainian troops advance into Kursk?", "Зеленський 2,5 км", "U.S. $14.8 trillion"
+    ]
+    onnx_vectors, torch_vectors = onnx_embedder.encode(texts), torch_embedder.encode(texts)
+    assert onnx_vectors.shape == torch_vectors.shape == (len(texts), 384)
+    assert onnx_vectors.dtype == np.float32
+    assert np.abs(onnx_vectors - torch_vectors).max() < 1e-5
+    assert np.allclose(np.linalg.norm(onnx_vectors, axis=1), 1.0, atol=1e-5)
+    assert onnx_embedder.model_id == torch_embedder.model_id  # same vectors: an index is shared
+
+
+def test_a_query_is_embedded_once_and_then_served_from_the_cache(onnx_embedder, monkeypatch):
+    question = "Who examined a once-classified map?"
+    first = onnx_embedder.encode_query(question)
+    monkeypatch.setattr(onnx_embedder, "encode", lambda *a, **k: pytest.fail("embedded twice"))
+    assert onnx_embedder.encode_query(question) is first
+
+
+def test_starting_the_onnx_encoder_imports_neither_torch_nor_sentence_transformers(onnx_embedder):
+    code = ("import sys; from qa.embedding import Embedder; e = Embedder(backend='onnx'); "
+            "print(e.backend, 'torch' in sys.modules, 'sentence_transformers' in sys.modules)")
+    env = {**__import__("os").environ, "HF_HUB_OFFLINE": "1"}
+    done = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.stdout.split() == ["onnx", "False", "False"], done.stderr
+
+
+def test_without_the_onnx_package_the_encoder_falls_back_to_pytorch(tmp_path, monkeypatch, caplog):
+    monkeypatch.setattr(qa.embedding, "_onnx_folder", lambda model_dir: tmp_path / "no-export-yet")
+    monkeypatch.setitem(sys.modules, "onnx", None)  # `import onnx` now fails
+    with caplog.at_level("INFO", logger="qa.embedding"):
+        fallback = Embedder(backend="auto")
+    assert fallback.backend == "torch" and "onnx is not installed" in caplog.text
+    with pytest.raises(ModelUnavailable, match="onnx is not installed"):
+        Embedder(backend="onnx")
+
+
+def test_a_damaged_onnx_file_is_not_used_and_is_made_again_next_time(onnx_embedder, tmp_path, monkeypatch):
+    source = qa.embedding._onnx_folder(onnx_embedder.location)
+    folder = tmp_path / "export"
+    shutil.copytree(source, folder)
+    (folder / "model.onnx").write_bytes(b"not an onnx graph")
+    monkeypatch.setattr(qa.embedding, "_onnx_folder", lambda model_dir: folder)
+
+    assert Embedder(backend="auto").backend == "torch"
+    assert not (folder / "model.onnx").exists()  # removed, so the next start exports it again
