@@ -30,8 +30,9 @@ test: install
 eval: install
 	$(VENV)/bin/qa eval
 
+# make bench BENCH_ARGS=--quick: seeds + scaling to 10k only (a few minutes instead of ~15)
 bench: install
-	$(PY) bench/run_all.py
+	$(PY) bench/run_all.py $(BENCH_ARGS)
 
 clean-index:
 	rm -rf index/chroma index/manifest.json index/.lock

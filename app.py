@@ -75,13 +75,15 @@ def main(argv: list[str] | None = None) -> None:
 
     torch.set_num_threads(max(1, args.threads))
 
+    from qa.embedding import ModelUnavailable
     from qa.engine import Engine
+    from qa.index import IndexUnavailable
     from qa.web import CSS, THEME, build_app
 
     started = time.perf_counter()
     try:
         engine = Engine(corpus_dir=args.corpus, index_dir=args.index)
-    except FileNotFoundError as error:
+    except (FileNotFoundError, IndexUnavailable, ModelUnavailable) as error:
         sys.exit(f"app.py: {error}")
     engine.answer(WARM_UP_QUESTION)  # first forward pass is slow; pay it before anyone asks
     print(f"Engine ready in {time.perf_counter() - started:.1f} s: {len(engine.documents)} articles "

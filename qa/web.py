@@ -22,6 +22,7 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is imported an
 
 import gradio as gr  # noqa: E402
 
+from qa.engine import InvalidQuestion  # noqa: E402
 from qa.models import Answer, Citation, Document, SourceAgreement  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -96,7 +97,8 @@ def literal(text: str) -> str:
 
 
 def friendly_problem(error: ValueError) -> str:
-    """What to tell a person whose question the engine refused (`clean_question`'s ValueError)."""
+    """What to tell a person whose question the engine refused (`clean_question`'s InvalidQuestion).
+    Only that error is the user's to fix; any other failure is ours and is logged, never echoed."""
     reason = str(error)
     if "too long" in reason:
         return f"That question is too long to answer: {reason.removeprefix('question is too long ')}. Please shorten it."
@@ -265,10 +267,10 @@ def build_app(engine: Any, *, title: str = "Ask the articles") -> gr.Blocks:
     def ask(question: str, history: list, turns: dict):
         """One chat turn: the question is answered on its own; history is only what is on screen."""
         history = list(history or [])
-        question = question or ""
+        question = question if isinstance(question, str) else ""
         try:
             answer = engine.answer(question)
-        except ValueError as error:
+        except InvalidQuestion as error:
             if question.strip():
                 history.append({"role": "user", "content": render_question(question)})
             history.append({"role": "assistant", "content": render_problem(friendly_problem(error))})
@@ -312,7 +314,7 @@ def build_app(engine: Any, *, title: str = "Ask the articles") -> gr.Blocks:
         answer, confidence, citations (doc_id, title, offsets, sentence) and per-source agreement."""
         try:
             return engine.answer(question).model_dump(mode="json")
-        except ValueError as error:
+        except InvalidQuestion as error:
             raise gr.Error(friendly_problem(error)) from None
 
     with gr.Blocks(title=title, analytics_enabled=False) as demo:

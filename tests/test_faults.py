@@ -2,15 +2,15 @@
 next start repairs what a crash or a damaged file left, corpus files are never written, and no passage
 of a removed document is ever cited.
 
-Every test works on its own copies (of the seeds, of a built index), in tmp_path. "The next start" is
-a new Engine (or `qa index`) over the same folders; a test that damages a store works on a copy under
-a new path, because Chroma keeps one client per path for the life of a process.
+"The next start" is a new Engine (or `qa index`) over the same folders. Tests start from copies of one
+index of the seeds (built once per module) and damage the copy; a copy has a new path, which matters
+because Chroma keeps one client per path for the life of a process.
 
 Two faults cannot be produced for real by a test running as root: chmod 000 does not stop root from
 reading a file, and chmod does not stop root from writing to a folder. The unreadable file is
-simulated (Path.read_text raising PermissionError for that one file); the read-only index folder is a
-real read-only bind mount in a private mount namespace (`unshare --mount`), or, where that is not
-permitted, simulated by the lock file failing to open with EROFS.
+simulated (Path.read_text raising PermissionError for that one file, and a real chmod test runs only
+when not root); the read-only index folder is a real read-only bind mount in a private mount namespace
+(`unshare --mount`, skipped where not permitted), and also simulated by the lock failing with EROFS.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ import struct
 import subprocess
 import sys
 import termios
+import threading
 import time
 from pathlib import Path
 
@@ -47,7 +48,7 @@ SEEDS = PROJECT / "seeds"
 DOC_000 = "000_4c55fd7b660ac3d2"
 DOC_001 = "001_ba940ec7e439679a"
 DOC_003 = "003_512a320aae66a7a6"
-SEED_IDS = ["000_4c55fd7b660ac3d2", DOC_001, DOC_003, "004_7480487250863ef3"]
+SEED_IDS = [DOC_000, DOC_001, DOC_003, "004_7480487250863ef3"]
 KURSK = "How far did Ukrainian troops advance into Kursk?"
 MAX_ASK = 300  # a sentence used as a question, cut well within the question limit
 
@@ -191,6 +192,16 @@ def test_a_file_without_read_permission_is_skipped_and_named(corpus_dir):
     finally:
         locked.chmod(0o644)
     assert [(s.path, s.reason) for s in corpus.skipped] == [(str(locked), "unreadable (Permission denied)")]
+
+
+def test_a_fifo_or_a_dangling_link_among_the_articles_is_skipped_not_waited_on(corpus_dir):
+    pipe, gone = corpus_dir / "pipe.txt", corpus_dir / "gone.txt"
+    os.mkfifo(pipe)  # reading it would block until someone writes: the loader must not try
+    gone.symlink_to(corpus_dir / "deleted-meanwhile.txt")  # like a file deleted after the folder was listed
+    corpus = load_corpus(corpus_dir)
+    assert [d.doc_id for d in corpus.documents] == SEED_IDS
+    assert sorted((s.path, s.reason) for s in corpus.skipped) == [
+        (str(gone), "no longer there"), (str(pipe), "not a regular file")]
 
 
 def test_a_folder_with_no_usable_article_is_refused_with_a_clear_message(tmp_path, capsys):
@@ -404,6 +415,32 @@ def test_a_damaged_hnsw_segment_is_detected_and_rebuilt_at_the_next_start(killed
         engine = Engine(corpus_dir=killed_then_restarted["corpus"], index_dir=index)
     assert "unreadable" in warnings_in(caplog)
     assert engine.sync_report.rebuilt and engine.sync_report.embedded == len(engine.index.keys)
+    assert_consistent(engine)
+
+
+# ---------------------------------------------------------------- the index lock
+
+
+def test_a_lock_left_by_a_killed_indexer_does_not_block_the_next_start(seed_store, tmp_path, caplog, monkeypatch):
+    index = copy_of(seed_store, tmp_path)
+    holder = subprocess.Popen(  # stands in for a `qa index` that holds the lock, then is killed
+        [sys.executable, "-c", "import sys, time; from filelock import FileLock; lock = FileLock(sys.argv[1]); "
+         "lock.acquire(); print('locked', flush=True); time.sleep(600)", str(index / ".lock")],
+        stdout=subprocess.PIPE, text=True,
+    )
+    assert holder.stdout.readline().strip() == "locked"
+    monkeypatch.setattr(qa.index, "LOCK_NOTICE_SECONDS", 0.5)
+    killer = threading.Timer(2.0, holder.send_signal, [signal.SIGKILL])
+    killer.start()
+    try:
+        with caplog.at_level(logging.WARNING):
+            engine = Engine(corpus_dir=SEEDS, index_dir=index)  # waits, told why, until the holder dies
+    finally:
+        killer.cancel()
+        holder.kill()
+        holder.wait()
+    assert holder.returncode == -signal.SIGKILL
+    assert "waiting for another process that is indexing" in warnings_in(caplog)
     assert_consistent(engine)
 
 
