@@ -413,6 +413,10 @@ class HybridIndex:
                 keys, vectors = cache["keys"].tolist(), cache["vectors"]
                 if vectors.shape != (len(keys), self.embedder.dimension):
                     return False
+                if keys == self.keys and not have.any():  # the usual restart: take it whole, no copy
+                    self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+                    have[:] = True
+                    return True
                 pairs = [(self.row_of_key.get(k), i) for i, k in enumerate(keys)]
                 pairs = [(row, i) for row, i in pairs if row is not None and not have[row]]
                 if pairs:
