@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -69,7 +71,9 @@ def new_process(corpus: Path, index_dir: Path, question: str) -> dict:
     return result
 
 
-def timed_pass(engine, questions: list[str], timer=None, forget: str | None = None) -> list[float]:
+def timed_pass(
+    engine, questions: list[str], timer=None, forget: str | None = None, agreement: bool = True
+) -> list[float]:
     """Milliseconds per answer() over the questions; `forget`: None, "query" or "all" caches."""
     times = []
     for q in questions:
@@ -79,7 +83,7 @@ def timed_pass(engine, questions: list[str], timer=None, forget: str | None = No
             times.append(timer.answer(q)[1] * 1000)
         else:
             t0 = time.perf_counter()
-            engine.answer(q)
+            engine.answer(q, agreement=agreement)
             times.append((time.perf_counter() - t0) * 1000)
     return times
 
@@ -89,17 +93,24 @@ def warm_answers(engine, questions: list[str], repeat: int) -> None:
           f"(encoder backend: {engine.embedder.backend})")
     timed_pass(engine, questions)  # warm-up: first forward passes, lazy imports, the selector's model
     modes = {
-        "new question": ("query", True, "the question's vector is computed; span vectors cached"),
-        "repeated question": (None, False, "every vector cached"),
-        "new question, cold caches": ("all", False, "span vectors computed too"),
+        "new question": ("query", True, True, "the question's vector is computed; span vectors cached"),
+        "new question, agreement off": ("query", False, False, "answer(agreement=False): the answer before issue 4"),
+        "repeated question": (None, False, True, "every vector cached"),
+        "new question, cold caches": ("all", False, True, "span vectors computed too"),
     }
     print(f"  {'':<30}{'p50 ms':<24}{'p95 ms':<24}")
+    medians = {}
     with StageTimer(engine) as timer:
-        for label, (forget, staged, note) in modes.items():
-            runs = [timed_pass(engine, questions, timer if staged else None, forget) for _ in range(repeat)]
+        for label, (forget, staged, agreement, note) in modes.items():
+            runs = [
+                timed_pass(engine, questions, timer if staged else None, forget, agreement) for _ in range(repeat)
+            ]
             p50 = [percentile(r, .5) for r in runs]
             p95 = [percentile(r, .95) for r in runs]
+            medians[label] = statistics.median(p50)
             print(f"  {label:<30}{spread(p50):<24}{spread(p95):<24}{note}")
+    ratio = medians["new question"] / medians["new question, agreement off"]
+    print(f"  agreement costs {ratio:.2f}x the answer without it (issue 4 target: within 1.5x)")
     print(f"  targets: new question p50 {TARGETS['warm p50']}, p95 {TARGETS['warm p95']}; "
           "figures are median (min .. max) over the repetitions")
     print(f"  per stage, new questions ({len(timer.samples['total'])} calls):")
@@ -149,6 +160,7 @@ def main() -> None:
     parser.add_argument("--skip-scale", action="store_true", help="no scaling curve")
     parser.add_argument("--sizes", help="scaling sizes, e.g. 1000,10000,100000")
     parser.add_argument("--scale-questions", type=int, default=60)
+    parser.add_argument("--skip-load", action="store_true", help="no load run against the web app")
     args = parser.parse_args()
     repeat = args.repeat or (3 if args.quick else 5)
     sizes = [int(s) for s in (args.sizes or ("1000,10000" if args.quick else "1000,10000,100000")).split(",")]
@@ -170,6 +182,11 @@ def main() -> None:
         print(f"\n== 4. scaling curve: {', '.join(f'{s:,}' for s in sizes)} passages ({load_average()})")
         rows = scale.measure(sizes, args.scale_questions, restart=True, profile=False, keep=None)
         scale.print_table(rows)
+    if not args.skip_load:
+        print(f"\n== 5. load: the real web app on loopback, 16 concurrent clients (bench/load.py; {load_average()})",
+              flush=True)
+        subprocess.run([sys.executable, str(ROOT / "bench" / "load.py"),
+                        "--questions", "100" if args.quick else "400"], check=False)
     print(f"\nbenchmarks took {(time.perf_counter() - started) / 60:.1f} min; {load_average()}")
 
 

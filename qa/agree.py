@@ -42,20 +42,23 @@ class Claim:
     value: Value | None  # None: a name or phrase, compared by words
 
 
-def mark_sources(index: HybridIndex, question: str, query_vector: np.ndarray, top: Citation, selection) -> list[SourceAgreement]:
-    documents = {d.doc_id: d for d in index.corpus.documents}
-    claim = make_claim(question, top, documents[top.doc_id])
+def mark_sources(
+    index: HybridIndex, question: str, query_vector: np.ndarray, top: Citation, selection=None
+) -> list[SourceAgreement]:
+    """One mark per document: the answer's own source agrees; documents with passages related to the
+    claim are judged; every other document is silent without any work."""
+    corpus = index.corpus
+    claim = make_claim(question, top, corpus.document(top.doc_id))
     own = SourceAgreement(doc_id=top.doc_id, title=top.title, marker="agrees", citation=top, value=claim.answer_text)
-    relatedness = related_passages(index, question, query_vector, claim)
     by_doc: dict[str, list[tuple[float, int]]] = {}
-    for row, score in relatedness.items():
+    for row, score in related_passages(index, question, query_vector, claim).items():
         by_doc.setdefault(index.passages[row].doc_id, []).append((score, row))
-    marks = [own]
-    for doc in index.corpus.documents:
-        if doc.doc_id == top.doc_id:
-            continue
-        rows = sorted(by_doc.get(doc.doc_id, []), reverse=True)
-        marks.append(judge_document(doc, [(s, index.passages[r]) for s, r in rows], claim))
+    judged = {
+        doc_id: judge_document(corpus.document(doc_id), [(s, index.passages[r]) for s, r in sorted(rows, reverse=True)], claim)
+        for doc_id, rows in by_doc.items()
+        if doc_id != top.doc_id
+    }
+    marks = [own] + [judged.get(doc_id, silent) for doc_id, silent in corpus.silent_marks.items() if doc_id != top.doc_id]
     return sorted(marks, key=lambda m: MARKER_ORDER[m.marker])
 
 
@@ -82,19 +85,16 @@ def related_passages(index: HybridIndex, question: str, query_vector: np.ndarray
     if not len(index.vectors):
         return {}
     cosines = index.vectors @ query_vector
-    rows = set(_top_rows(dict(enumerate(cosines.tolist())), DENSE_CANDIDATES))
+    count = min(DENSE_CANDIDATES, len(cosines))
+    rows = set(np.argpartition(-cosines, count - 1)[:count].tolist())
     claim_terms = claim.question_terms | claim.answer_terms
-    rows |= set(_top_rows(index.bm25.scores(list(claim_terms)), DENSE_CANDIDATES))
+    rows |= {row for row, _ in index.bm25.top(list(claim_terms), DENSE_CANDIDATES)}
     related = {}
     for row in rows:
         terms = index.bm25.terms_of(row)
         overlap = len(claim_terms & terms) / len(claim_terms) if claim_terms else 0.0
         related[row] = float(cosines[row]) + 0.5 * overlap
     return related
-
-
-def _top_rows(scores: dict[int, float], count: int) -> list[int]:
-    return sorted(scores, key=scores.__getitem__, reverse=True)[:count]
 
 
 def judge_document(doc: Document, passages: list[tuple[float, Passage]], claim: Claim) -> SourceAgreement:

@@ -12,12 +12,12 @@ import logging
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import pysbd
 
-from qa.models import Document, Passage
+from qa.models import Document, Passage, SourceAgreement
 
 log = logging.getLogger(__name__)
 
@@ -63,10 +63,18 @@ class Corpus:
     skipped: list[SkippedFile] = field(default_factory=list)
 
     def document(self, doc_id: str) -> Document:
-        return self._by_id()[doc_id]
+        return self.by_id[doc_id]
 
-    def _by_id(self) -> dict[str, Document]:
+    @cached_property
+    def by_id(self) -> dict[str, Document]:
         return {d.doc_id: d for d in self.documents}
+
+    @cached_property
+    def silent_marks(self) -> dict[str, SourceAgreement]:
+        """One shared, immutable `silent` mark per document, in corpus order: an answer over a corpus of
+        thousands of documents marks most of them silent, and validating a fresh record for each, per
+        question, was most of the answer time at 100k passages."""
+        return {d.doc_id: SourceAgreement(doc_id=d.doc_id, title=d.title, marker="silent") for d in self.documents}
 
 
 class UnusableFile(Exception):

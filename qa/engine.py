@@ -143,7 +143,7 @@ class Engine:
         )
 
     def _all_silent(self) -> list[SourceAgreement]:
-        return [SourceAgreement(doc_id=d.doc_id, title=d.title, marker="silent") for d in self.corpus.documents]
+        return list(self.corpus.silent_marks.values())
 
     def _no_answer(self, question: str, selection: Selection, hits: list[Hit]) -> Answer:
         related = [

@@ -49,6 +49,8 @@ class Citation(BaseModel):
 
 
 class SourceAgreement(BaseModel):
+    model_config = ConfigDict(frozen=True)  # silent marks are shared between answers
+
     doc_id: str
     title: str
     marker: Marker
