@@ -45,3 +45,17 @@ def seed_engine(tmp_path_factory):
     from qa.engine import Engine
 
     return Engine(corpus_dir=SEEDS_DIR, index_dir=tmp_path_factory.mktemp("seed-index"))
+
+
+@pytest.fixture
+def encoded_texts(embedder, monkeypatch) -> list[str]:
+    """Every text the embedder encodes from now on. The real encode still runs: we only listen."""
+    texts: list[str] = []
+    real_encode = embedder.encode
+
+    def encode(batch, *args, **kwargs):
+        texts.extend(batch)
+        return real_encode(batch, *args, **kwargs)
+
+    monkeypatch.setattr(embedder, "encode", encode)
+    return texts

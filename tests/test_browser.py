@@ -50,14 +50,7 @@ FORBES = "What is the estimated value of Ukraine's mineral resources according t
 UNANSWERABLE = "What is the capital of France?"
 NO_ANSWER = "The articles don't say."
 
-SCRIPT = "<script>window.__pwned=1</script>"
-IMG = '<img src=x onerror="window.__pwned=1">'
-HOSTILE_ARTICLE = f"""Orlova {IMG} lithium deal signed in Veltria
-
-The Orlova Mining Company signed a lithium deal with the government of Veltria on Monday.
-The Orlova lithium deal is worth 3.2 billion euros {SCRIPT} according to the Veltrian mining ministry.
-Officials said the new mine {IMG} near Kestrel Bay will open in 2027.
-"""
+from helpers import HOSTILE_ARTICLE, IMG, SCRIPT  # noqa: E402  (shared with the API security tests)
 HOSTILE_QUESTION = "How much is the Orlova lithium deal worth?"
 
 # A source that contradicts the seeds on how far the troops advanced (the seeds say 2.5 km).

@@ -51,20 +51,6 @@ def read_manifest(index_dir: Path) -> dict:
     return json.loads((index_dir / MANIFEST).read_text(encoding="utf-8"))
 
 
-@pytest.fixture
-def encoded_texts(embedder, monkeypatch) -> list[str]:
-    """Every text the embedder encodes from now on. The real encode still runs: we only listen."""
-    texts: list[str] = []
-    real_encode = embedder.encode
-
-    def encode(batch, *args, **kwargs):
-        texts.extend(batch)
-        return real_encode(batch, *args, **kwargs)
-
-    monkeypatch.setattr(embedder, "encode", encode)
-    return texts
-
-
 @pytest.fixture(scope="module")
 def seed_index(seeds_dir, embedder, tmp_path_factory) -> HybridIndex:
     """One index over the seeds, shared by the read-only tests of this module."""

@@ -7,7 +7,6 @@ p95 latency, errors) are printed to the terminal even when pytest captures outpu
 
 from __future__ import annotations
 
-import importlib.util
 import ipaddress
 import shutil
 import socket
@@ -24,13 +23,7 @@ DISTINCT = 16
 TIME_LIMIT_SECONDS = 180
 
 
-def import_bench_load():
-    spec = importlib.util.spec_from_file_location("bench_load", PROJECT / "bench" / "load.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
+from helpers import import_bench_load  # noqa: E402
 
 load = import_bench_load()
 

@@ -9,10 +9,8 @@ HTTP answers: the API's JSON and the HTML the chat handler produces for the page
 from __future__ import annotations
 
 import http.client
-import importlib.util
 import json
 import shutil
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -22,25 +20,11 @@ PROJECT = Path(__file__).resolve().parent.parent
 SEEDS = PROJECT / "seeds"
 SEED_ARTICLE = next(SEEDS.glob("*.txt")).resolve()
 
-SCRIPT = "<script>window.__pwned=1</script>"
-IMG = '<img src=x onerror="window.__pwned=1">'
-HOSTILE_ARTICLE = f"""Orlova {IMG} lithium deal signed in Veltria
-
-The Orlova Mining Company signed a lithium deal with the government of Veltria on Monday.
-The Orlova lithium deal is worth 3.2 billion euros {SCRIPT} according to the Veltrian mining ministry.
-Officials said the new mine {IMG} near Kestrel Bay will open in 2027.
-"""
 HOSTILE_QUESTIONS = ["How much is the Orlova lithium deal worth?", "When will the mine near Kestrel Bay open?"]
 SECRETS = ["root:x:0:", "Zelensky", "import ", "schema_version"]  # bits of passwd, an article, code, the manifest
 
 
-def import_bench_load():
-    spec = importlib.util.spec_from_file_location("bench_load", PROJECT / "bench" / "load.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
+from helpers import HOSTILE_ARTICLE, IMG, SCRIPT, import_bench_load  # noqa: E402
 
 load = import_bench_load()
 

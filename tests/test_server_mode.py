@@ -108,20 +108,6 @@ def server_ids(engine: Engine) -> set[str]:
     return set(engine.index.collection.get(include=[])["ids"])
 
 
-@pytest.fixture
-def encoded_texts(embedder, monkeypatch) -> list[str]:
-    """Every text the embedder encodes from now on (the real encode still runs)."""
-    texts: list[str] = []
-    real_encode = embedder.encode
-
-    def encode(batch, *args, **kwargs):
-        texts.extend(batch)
-        return real_encode(batch, *args, **kwargs)
-
-    monkeypatch.setattr(embedder, "encode", encode)
-    return texts
-
-
 # --- the same answers -------------------------------------------------------------------------------------
 
 

@@ -1,0 +1,28 @@
+"""Things several test files share: a hostile article, and the load benchmark's app driver."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+# Markup that would run script if any page or API rendered article text as HTML.
+SCRIPT = "<script>window.__pwned=1</script>"
+IMG = '<img src=x onerror="window.__pwned=1">'
+HOSTILE_ARTICLE = f"""Orlova {IMG} lithium deal signed in Veltria
+
+The Orlova Mining Company signed a lithium deal with the government of Veltria on Monday.
+The Orlova lithium deal is worth 3.2 billion euros {SCRIPT} according to the Veltrian mining ministry.
+Officials said the new mine {IMG} near Kestrel Bay will open in 2027.
+"""
+
+
+def import_bench_load():
+    """bench/load.py as a module (bench/ is not a package): its AppProcess starts the real app."""
+    spec = importlib.util.spec_from_file_location("bench_load", PROJECT / "bench" / "load.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
