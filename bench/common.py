@@ -88,12 +88,9 @@ def forget_query_caches(engine, spans: bool = False) -> None:
     """Make the next question cost what a question never asked before costs: the embedder caches
     query vectors because users repeat questions. With `spans`, also forget the selector's cache
     of candidate-span vectors, which otherwise warms up over the corpus whatever is asked."""
-    cache = getattr(engine.embedder, "_query_cache", None)
-    if cache is not None:
-        cache.clear()
-    span_encoder = getattr(engine, "spans", None)
-    if spans and span_encoder is not None and hasattr(span_encoder, "_cache"):
-        span_encoder._cache.clear()
+    engine.embedder.queries.clear()
+    if spans:
+        engine.spans.clear()
 
 
 class StageTimer:

@@ -108,6 +108,48 @@ _PROBES = [
 ]
 
 
+class CachedEncoder:
+    """An encode function with a least-recently-used memory of the texts it has seen (thread-safe).
+
+    Users repeat questions, and the selector meets the same candidate spans question after question,
+    so both keep their vectors here instead of paying a forward pass again.
+    """
+
+    def __init__(self, encode, size: int):
+        self._encode = encode
+        self._size = size
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        with self._lock:
+            missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
+        fresh = dict(zip(missing, self._encode(missing))) if missing else {}
+        with self._lock:
+            self._vectors.update(fresh)
+            found = [self._vectors.get(t, fresh.get(t)) for t in texts]
+            for t in texts:
+                if t in self._vectors:
+                    self._vectors.move_to_end(t)
+            while len(self._vectors) > self._size:
+                self._vectors.popitem(last=False)
+        return np.vstack(found) if found else np.zeros((0, 0), np.float32)
+
+    def vector(self, text: str) -> np.ndarray:
+        """One text's vector: the very array kept in the cache (no copy) once it has been seen."""
+        with self._lock:
+            if text in self._vectors:
+                self._vectors.move_to_end(text)
+                return self._vectors[text]
+        self([text])
+        with self._lock:
+            return self._vectors[text]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._vectors.clear()
+
+
 class Embedder:
     """Unit-length float32 sentence vectors; query vectors are cached because users repeat questions.
 
@@ -127,7 +169,8 @@ class Embedder:
         self.model_id = model_id(name)
         self.location = location
         self._lock = threading.Lock()
-        self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        # looked up per call, not bound now, so that a test's spy on `encode` sees every forward pass
+        self.queries = CachedEncoder(lambda texts: self.encode(texts), QUERY_CACHE_SIZE)
         self._torch_model = None
         self._onnx: OnnxEncoder | None = None
         backend = (backend or os.environ.get(BACKEND_ENV) or "auto").lower()
@@ -169,17 +212,7 @@ class Embedder:
         return vectors.astype(np.float32, copy=False)
 
     def encode_query(self, question: str) -> np.ndarray:
-        with self._lock:
-            cached = self._query_cache.get(question)
-            if cached is not None:
-                self._query_cache.move_to_end(question)
-                return cached
-        vector = self.encode([question])[0]
-        with self._lock:
-            self._query_cache[question] = vector
-            if len(self._query_cache) > QUERY_CACHE_SIZE:
-                self._query_cache.popitem(last=False)
-        return vector
+        return self.queries.vector(question)
 
 
 # --- the ONNX backend ------------------------------------------------------------------------------------

@@ -13,16 +13,17 @@ from pathlib import Path
 
 from qa.agree import mark_sources
 from qa.corpus import Corpus, load_corpus
-from qa.embedding import shared_embedder
+from qa.embedding import CachedEncoder, shared_embedder
 from qa.index import HybridIndex, SyncReport, check_writable
 from qa.models import Answer, Citation, SourceAgreement
 from qa.retrieve import Fusion, Hit, retrieve
-from qa.select import Selection, SpanEncoder, select_answer
+from qa.select import Selection, select_answer
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MAX_QUESTION_CHARS = 1000
 RETRIEVE_K = 10
 RELATED_CITATIONS = 3
+SPAN_CACHE_SIZE = 50_000  # candidate-span vectors: ~75 MB at most, the hot sentences of a corpus
 
 # Format characters (Cf: zero-width spaces and joiners, soft hyphens, bidi overrides) are invisible
 # and sit inside words, so they are dropped ("Kur\u200bsk" is "Kursk"), as are lone surrogates (Cs:
@@ -99,7 +100,8 @@ class Engine:
             chroma_port=chroma_port or int(os.environ.get("QA_CHROMA_PORT") or 8000),
         )
         self.sync_report: SyncReport = self.index.sync(rebuild=rebuild, progress=progress)
-        self.spans = SpanEncoder(self.embedder.encode)  # candidate-span vectors, cached per engine
+        # candidate-span vectors of this corpus; `encode` is looked up per call so spies see it
+        self.spans = CachedEncoder(lambda texts: self.embedder.encode(texts), SPAN_CACHE_SIZE)
         self.documents = {d.doc_id: d for d in self.corpus.documents}
 
     def answer(

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import math
 import re
-import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -302,30 +302,11 @@ def default_model() -> SelectorModel:
     return SelectorModel.load()
 
 
-class SpanEncoder:
-    """Unit vectors of short texts (answer heads, candidate spans), cached: the same sentences come
-    back question after question, so after warm-up most spans cost nothing."""
-
-    def __init__(self, encode, size: int = 50_000):
-        self._encode = encode
-        self._size = size
-        self._cache: dict[str, np.ndarray] = {}
-        self._lock = threading.Lock()
-
-    def __call__(self, texts: list[str]) -> np.ndarray:
-        with self._lock:
-            missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
-        if missing:
-            vectors = self._encode(missing)
-            with self._lock:
-                if len(self._cache) + len(missing) > self._size:
-                    self._cache.clear()
-                self._cache.update(zip(missing, vectors))
-        with self._lock:
-            return np.vstack([self._cache[t] for t in texts]) if texts else np.zeros((0, 1), np.float32)
+# `spans`: a function from texts to unit vectors (the engine passes a cached encoder).
+SpanVectors = Callable[[list[str]], np.ndarray]
 
 
-def type_similarities(question: str, candidates: list[Candidate], spans: SpanEncoder | None) -> np.ndarray:
+def type_similarities(question: str, candidates: list[Candidate], spans: SpanVectors | None) -> np.ndarray:
     """How well each candidate reads as the kind of thing the question names (cosine to its head)."""
     head = answer_head(question)
     if spans is None or head is None or not candidates:
@@ -335,7 +316,7 @@ def type_similarities(question: str, candidates: list[Candidate], spans: SpanEnc
 
 
 def featurize(
-    question: str, hits: list[Hit], spans: SpanEncoder | None = None
+    question: str, hits: list[Hit], spans: SpanVectors | None = None
 ) -> tuple[list[Candidate], np.ndarray, list[float]]:
     """Every candidate of the top sentences with its feature row (and its sentence's coverage)."""
     intent = analyze_question(question)
@@ -358,7 +339,7 @@ def featurize(
 
 
 def score_candidates(
-    question: str, hits: list[Hit], model: SelectorModel | None = None, spans: SpanEncoder | None = None
+    question: str, hits: list[Hit], model: SelectorModel | None = None, spans: SpanVectors | None = None
 ) -> list[Scored]:
     model = model or default_model()
     candidates, matrix, coverages = featurize(question, hits, spans)
@@ -411,7 +392,7 @@ class Selection:
 
 
 def select_answer(
-    question: str, hits: list[Hit], model: SelectorModel | None = None, spans: SpanEncoder | None = None
+    question: str, hits: list[Hit], model: SelectorModel | None = None, spans: SpanVectors | None = None
 ) -> Selection:
     model = model or default_model()
     scored = score_candidates(question, hits, model, spans)
