@@ -43,6 +43,7 @@ SEEDS = ROOT / "seeds"
 API_NAME = "/answer"  # qa/web.py: gr.api(answer_api, api_name="answer")
 STARTUP_SECONDS = 240  # model load plus a fresh index build, on a busy machine
 LOOPBACK = "127.0.0.1"
+READY_LINE = "Ready for questions."  # app.py prints it once it serves and has answered its warm-up
 
 
 # --- the app under test ------------------------------------------------------------------------------
@@ -85,13 +86,11 @@ class AppProcess:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"app.py exited with {self.process.returncode}:\n{self.log_tail()}")
-            try:
-                with urllib.request.urlopen(self.url, timeout=2) as response:
+            if READY_LINE in self.log.read_text(encoding="utf-8", errors="replace"):  # served and warmed up
+                with urllib.request.urlopen(self.url, timeout=5) as response:
                     if response.status == 200:
                         return
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            time.sleep(0.25)
+            time.sleep(0.25)  # polling a starting server
         raise RuntimeError(f"app.py not ready after {timeout:.0f} s:\n{self.log_tail()}")
 
     def stop(self) -> None:

@@ -15,10 +15,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -29,8 +25,6 @@ import pytest
 PROJECT = Path(__file__).resolve().parent.parent
 SEEDS = PROJECT / "seeds"
 DOCS_SCREENSHOTS = os.environ.get("QA_SCREENSHOT_DIR", "")
-STARTUP_SECONDS = 180  # model load plus, at worst, a fresh index build
-READY_LINE = "Ready for questions."  # app.py prints it once it serves and has answered its warm-up
 ANSWER_TIMEOUT_MS = 20_000
 # The issue's target; a slower machine can widen it (the figure is printed either way).
 FIRST_ANSWER_TARGET_MS = 1000
@@ -50,7 +44,9 @@ FORBES = "What is the estimated value of Ukraine's mineral resources according t
 UNANSWERABLE = "What is the capital of France?"
 NO_ANSWER = "The articles don't say."
 
-from helpers import HOSTILE_ARTICLE, IMG, SCRIPT  # noqa: E402  (shared with the API security tests)
+from helpers import HOSTILE_ARTICLE, IMG, SCRIPT, import_bench_load  # noqa: E402  (shared with other tests)
+
+load = import_bench_load()
 HOSTILE_QUESTION = "How much is the Orlova lithium deal worth?"
 
 # A source that contradicts the seeds on how far the troops advanced (the seeds say 2.5 km).
@@ -74,54 +70,6 @@ Object.defineProperty(window, '__pwned', {
 # ---------------------------------------------------------------- servers and browser
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class AppServer:
-    """`python app.py` on a free loopback port, its output in a log file."""
-
-    def __init__(self, corpus: Path, index: Path, log: Path):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.corpus = corpus
-        self.log = log
-        env = {k: v for k, v in os.environ.items() if not k.startswith("GRADIO_SERVER_")}
-        env.update(HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False", ANONYMIZED_TELEMETRY="False")
-        with open(log, "wb") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, str(PROJECT / "app.py"), "--port", str(self.port),
-                 "--corpus", str(corpus), "--index", str(index)],
-                cwd=PROJECT, env=env, stdout=out, stderr=subprocess.STDOUT,
-            )
-
-    def wait_until_ready(self) -> None:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                pytest.fail(f"app.py exited with {self.process.returncode}:\n{self.log_tail()}")
-            if READY_LINE in self.log.read_text(encoding="utf-8", errors="replace"):  # served and warmed up
-                with urllib.request.urlopen(self.url, timeout=5) as response:
-                    assert response.status == 200
-                return
-            time.sleep(0.25)  # polling a starting server, not waiting on the page
-        pytest.fail(f"app.py not ready after {STARTUP_SECONDS} s:\n{self.log_tail()}")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-
-    def log_tail(self) -> str:
-        return self.log.read_text(encoding="utf-8", errors="replace")[-3000:]
-
-
 def copy_of_project_index(target: Path) -> Path:
     """A private copy of index/ (if built), so the test never writes into the project's index."""
     source = PROJECT / "index"
@@ -133,12 +81,9 @@ def copy_of_project_index(target: Path) -> Path:
 
 
 def start_app(corpus: Path, index: Path, log: Path):
-    server = AppServer(corpus, index, log)
-    try:
-        server.wait_until_ready()
-        yield server
-    finally:
-        server.stop()
+    """`python app.py` on a free loopback port, served and warmed up (bench/load.py's driver)."""
+    with load.AppProcess(corpus, index, log) as app:
+        yield app
 
 
 def seeds_plus(tmp: Path, name: str, text: str) -> Path:
