@@ -78,6 +78,7 @@ _NOT_HEAD = frozenset(
 )
 
 
+@lru_cache(maxsize=4096)  # asked by the type feature and again by the confidence features
 def answer_head(question: str) -> str | None:
     """The kind of thing the question asks for ("wire service", "aerospace metal"), if it names one."""
     m = _HEAD.search(question)
