@@ -83,9 +83,9 @@ def main(argv: list[str] | None = None) -> None:
     started = time.perf_counter()
     try:
         engine = Engine(corpus_dir=args.corpus, index_dir=args.index)
+        engine.answer(WARM_UP_QUESTION)  # loads the reader; first forward passes are slow: pay them now
     except (FileNotFoundError, IndexUnavailable, ModelUnavailable) as error:
         sys.exit(f"app.py: {error}")
-    engine.answer(WARM_UP_QUESTION)  # first forward pass is slow; pay it before anyone asks
     print(f"Engine ready in {time.perf_counter() - started:.1f} s: {len(engine.documents)} articles "
           f"from {engine.corpus_dir}", flush=True)
 

@@ -1,11 +1,10 @@
-"""Calibrate the selector's abstention threshold on in-domain calibration questions.
+"""Calibrate the reader's abstention threshold on in-domain calibration questions.
 
-The selector's two models are fitted on SQuAD (bench/train_selector.py), whose questions share most
-of their words with their paragraph. News readers paraphrase, so the confidence model's scores shift
-down on news, and a threshold chosen on SQuAD abstains on nearly everything. The *ranking* of the
-confidence still carries signal, so only its operating point is re-chosen here, on questions written
-for this purpose (tests/calibration/questions.jsonl), never on the regression set that measures the
-system. The cut maximises right answers plus rightful abstentions, and sits midway between the two
+The reader is fine-tuned on SQuAD (bench/train_reader.py), whose questions share most of their
+words with their paragraph. News readers paraphrase, so its margins shift on news; its *ranking* of
+answerable over unanswerable questions carries over, so only the operating point (the confidence
+below which the engine abstains) is chosen here, on questions written for this purpose
+(tests/calibration/questions.jsonl), never on the regression set that measures the system. The cut maximises right answers plus rightful abstentions, and sits midway between the two
 neighbouring observed confidences so that it does not hug one question.
 
 Run: .venv/bin/python bench/calibrate_threshold.py [--questions FILE] [--corpus DIR] [--write]
@@ -25,7 +24,8 @@ sys.path.insert(0, str(ROOT))
 from qa.engine import Engine  # noqa: E402
 from qa.evaluation import load_questions, span_matches  # noqa: E402
 from qa.retrieve import retrieve  # noqa: E402
-from qa.select import MODEL_PATH, select_answer  # noqa: E402
+from qa.reader import CARD_PATH  # noqa: E402
+from qa.select import select_answer  # noqa: E402
 
 DEFAULT_QUESTIONS = ROOT / "tests" / "calibration" / "questions.jsonl"
 
@@ -36,8 +36,8 @@ def observe(engine: Engine, questions: list[dict]) -> list[tuple[float, bool, bo
     for item in questions:
         vector = engine.embedder.encode_query(item["question"])
         hits = retrieve(engine.index, item["question"], vector)
-        selection = select_answer(item["question"], hits, spans=engine.spans)
-        best = selection.best.candidate.text if selection.best else None
+        selection = select_answer(item["question"], hits, engine.reader)
+        best = selection.best.text if selection.best else None
         right = item["answerable"] and span_matches(best, item["answers"])
         seen.append((selection.confidence, right, item["answerable"]))
     return seen
@@ -53,11 +53,18 @@ def best_cut(seen: list[tuple[float, bool, bool]]) -> tuple[float, float]:
     return max(((cut, accuracy_at(cut, seen)) for cut in cuts), key=lambda pair: (pair[1], pair[0]))
 
 
+def auroc(seen: list[tuple[float, bool, bool]]) -> float:
+    pos = [c for c, _, answerable in seen if answerable]
+    neg = [c for c, _, answerable in seen if not answerable]
+    pairs = [(p > n) + 0.5 * (p == n) for p in pos for n in neg]
+    return sum(pairs) / len(pairs) if pairs else float("nan")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--questions", default=str(DEFAULT_QUESTIONS))
     parser.add_argument("--corpus", default=str(ROOT / "seeds"))
-    parser.add_argument("--write", action="store_true", help=f"store the threshold in {MODEL_PATH.name}")
+    parser.add_argument("--write", action="store_true", help=f"store the threshold in {CARD_PATH.name}")
     args = parser.parse_args()
     questions = load_questions(args.questions)
     with tempfile.TemporaryDirectory() as tmp:
@@ -70,12 +77,13 @@ def main() -> None:
     print(f"threshold {cut:.4f}: accuracy (right answer or rightful abstention) {accuracy:.3f}")
     for conf, right, answerable_ in sorted(seen):
         print(f"  {conf:.3f}  {'answerable' if answerable_ else 'unanswerable':<12} {'right' if right else ''}")
+    print(f"answerable vs unanswerable AUROC of the confidence: {auroc(seen):.3f}")
     if args.write:
-        model = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
+        model = json.loads(CARD_PATH.read_text(encoding="utf-8"))
         model["threshold"] = round(cut, 4)
         model["threshold_calibrated_on"] = f"{Path(args.questions).relative_to(ROOT)} ({len(seen)} questions)"
-        MODEL_PATH.write_text(json.dumps(model, indent=1), encoding="utf-8")
-        print(f"wrote threshold to {MODEL_PATH}")
+        CARD_PATH.write_text(json.dumps(model, indent=1), encoding="utf-8")
+        print(f"wrote threshold to {CARD_PATH}")
 
 
 if __name__ == "__main__":

@@ -84,13 +84,10 @@ def run_child(args: list[str], timeout: float | None = None) -> str:
     return done.stdout.strip().splitlines()[-1]
 
 
-def forget_query_caches(engine, spans: bool = False) -> None:
+def forget_query_caches(engine) -> None:
     """Make the next question cost what a question never asked before costs: the embedder caches
-    query vectors because users repeat questions. With `spans`, also forget the selector's cache
-    of candidate-span vectors, which otherwise warms up over the corpus whatever is asked."""
+    query vectors because users repeat questions."""
     engine.embedder.queries.clear()
-    if spans:
-        engine.spans.clear()
 
 
 class StageTimer:

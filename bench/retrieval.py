@@ -1,6 +1,8 @@
 """Retrieval benchmark over the regression questions: hit@1, hit@3, MRR per retriever, build time, latency.
 
 A hit is a retrieved passage that overlaps a supporting document's evidence span.
+Besides the retrievers, it scores the order the engine cites in: the hybrid list with its top
+sentences re-ranked by the reader (qa.select.read_spans).
 Run: .venv/bin/python bench/retrieval.py [--questions FILE] [--repeat N]
 """
 
@@ -20,6 +22,7 @@ sys.path.insert(0, str(ROOT))
 from qa.engine import Engine  # noqa: E402
 from qa.evaluation import load_questions  # noqa: E402
 from qa.retrieve import retrieve  # noqa: E402
+from qa.select import READ_SENTENCES, read_spans  # noqa: E402
 
 FUSIONS = ("bm25", "dense", "rrf", "weighted")
 
@@ -40,17 +43,28 @@ def first_relevant_rank(hits, spans) -> int | None:
     return None
 
 
+def reranked_by_reader(engine: Engine, question: str, hits: list, depth: int) -> list:
+    """The hits as the engine cites them: the reader's margin orders the top `depth` sentences."""
+    spans = read_spans(question, hits, engine.reader, depth)
+    read = [s.hit for s in spans]
+    return read + [h for h in hits if h not in read]
+
+
 def quality(engine: Engine, questions: list[dict]) -> dict[str, dict[str, float]]:
     documents = {d.doc_id: d.text for d in engine.corpus.documents}
     table = {}
-    for fusion in FUSIONS:
+    rows = [(fusion, None) for fusion in FUSIONS] + [("rrf", READ_SENTENCES), ("rrf", 10)]
+    for fusion, depth in rows:
         ranks = []
         for item in questions:
             vector = engine.embedder.encode_query(item["question"])
             hits = retrieve(engine.index, item["question"], vector, k=10, fusion=fusion)
+            if depth:
+                hits = reranked_by_reader(engine, item["question"], hits, depth)
             ranks.append(first_relevant_rank(hits, evidence_spans(item, documents)))
         n = len(ranks)
-        table[fusion] = {
+        label = f"hybrid+reader@{depth}" if depth else {"rrf": "hybrid"}.get(fusion, fusion)
+        table[label] = {
             "hit@1": sum(1 for r in ranks if r == 1) / n,
             "hit@3": sum(1 for r in ranks if r and r <= 3) / n,
             "MRR": sum(1 / r for r in ranks if r) / n,
@@ -96,9 +110,11 @@ def main() -> None:
     engine = Engine(corpus_dir=ROOT / "seeds", index_dir=tempfile.mkdtemp(prefix="qa-retrieval-"))
 
     print(f"retrieval quality over {len(questions)} answerable regression questions (seed corpus)")
-    print(f"{'retriever':<10}{'hit@1':>8}{'hit@3':>8}{'MRR':>8}")
-    for fusion, row in quality(engine, questions).items():
-        print(f"{fusion:<10}{row['hit@1']:>8.3f}{row['hit@3']:>8.3f}{row['MRR']:>8.3f}")
+    print(f"{'retriever':<20}{'hit@1':>8}{'hit@3':>8}{'MRR':>8}")
+    for label, row in quality(engine, questions).items():
+        print(f"{label:<20}{row['hit@1']:>8.3f}{row['hit@3']:>8.3f}{row['MRR']:>8.3f}")
+    print(f"(hybrid+reader@N: the top N hybrid sentences re-ordered by the reader's answer margin, as the "
+          f"engine cites them; the engine reads N = {READ_SENTENCES})")
 
     builds = [cold_build_seconds() for _ in range(3)]
     print(f"\ncold index build for the seeds (new process, incl. model load), 3 runs: "

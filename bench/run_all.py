@@ -74,11 +74,11 @@ def new_process(corpus: Path, index_dir: Path, question: str) -> dict:
 def timed_pass(
     engine, questions: list[str], timer=None, forget: str | None = None, agreement: bool = True
 ) -> list[float]:
-    """Milliseconds per answer() over the questions; `forget`: None, "query" or "all" caches."""
+    """Milliseconds per answer() over the questions; `forget="query"` forgets cached query vectors first."""
     times = []
     for q in questions:
         if forget:
-            forget_query_caches(engine, spans=forget == "all")
+            forget_query_caches(engine)
         if timer:
             times.append(timer.answer(q)[1] * 1000)
         else:
@@ -91,12 +91,11 @@ def timed_pass(
 def warm_answers(engine, questions: list[str], repeat: int) -> None:
     print(f"\n== 1. warm answer() on the seed corpus: {len(questions)} regression questions x {repeat} repetitions "
           f"(encoder backend: {engine.embedder.backend})")
-    timed_pass(engine, questions)  # warm-up: first forward passes, lazy imports, the selector's model
+    timed_pass(engine, questions)  # warm-up: first forward passes, lazy imports, the reader's first forward
     modes = {
-        "new question": ("query", True, True, "the question's vector is computed; span vectors cached"),
+        "new question": ("query", True, True, "the question's vector is computed"),
         "new question, agreement off": ("query", False, False, "answer(agreement=False): the answer before issue 4"),
         "repeated question": (None, False, True, "every vector cached"),
-        "new question, cold caches": ("all", False, True, "span vectors computed too"),
     }
     print(f"  {'':<30}{'p50 ms':<24}{'p95 ms':<24}")
     medians = {}

