@@ -312,7 +312,8 @@ _shared_lock = threading.Lock()
 
 
 def shared_reader(encoder_dir: Path | None = None) -> Reader:
-    """One reader per process: engines share it like they share the embedder."""
+    """One reader per process: engines share it like they share the embedder. (Finding the default
+    encoder verifies the model file's hash: callers keep the reader rather than ask again.)"""
     from qa.embedding import bundled_minilm_dir
 
     folder = encoder_dir or bundled_minilm_dir()
