@@ -8,7 +8,7 @@ from qa.models import Passage
 from qa.embedding import ModelUnavailable, bundled_minilm_dir
 from qa.reader import Reader, shared_reader, whole_words
 from qa.retrieve import Hit
-from qa.select import select_answer
+from qa.select import select_answer, whole_values
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +35,21 @@ def hit_for(sentence: str, start: int = 100, rank: int = 1) -> Hit:
 def test_spans_are_widened_to_whole_words_and_lose_hanging_punctuation(sentence, piece, expected):
     start = sentence.index(piece)
     s, e = whole_words(sentence, start, start + len(piece))
+    assert sentence[s:e] == expected
+
+
+@pytest.mark.parametrize(
+    "sentence, piece, expected",
+    [
+        ("More than 70% of these resources sit in three regions.", "70%", "More than 70%"),  # the hedge is the fact
+        ("Troops advanced 2.5 km (1.5 miles) into Kursk.", "2.5 km", "2.5 km (1.5 miles)"),  # with its conversion
+        ("Trump will speak with him next week.", "week", "next week"),
+        ("Keith Kellogg will attend.", "Keith Kellogg", "Keith Kellogg"),  # no value: unchanged
+    ],
+)
+def test_a_span_touching_a_value_takes_the_whole_value(sentence, piece, expected):
+    start = sentence.index(piece)
+    s, e = whole_values(sentence, start, start + len(piece))
     assert sentence[s:e] == expected
 
 
