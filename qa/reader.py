@@ -43,8 +43,10 @@ class ReaderUnavailable(ModelUnavailable):
     """The reader's weights are missing or do not fit the encoder they are meant for."""
 
 
-def build_model(encoder_dir: Path, trainable_layers: int = TRAINABLE_LAYERS):
-    """MiniLM with a start/end head; the lower layers frozen (what training and inference share)."""
+def build_model(encoder_dir: Path, trainable_layers: int = TRAINABLE_LAYERS, attention: str | None = None):
+    """MiniLM with a start/end head; the lower layers frozen (what training and inference share).
+    `attention="eager"` is for inference: exported to ONNX it runs about a quarter faster on CPU
+    than the default (SDPA) export, with the same scores."""
     import torch
     from transformers import AutoModel
 
@@ -61,7 +63,8 @@ def build_model(encoder_dir: Path, trainable_layers: int = TRAINABLE_LAYERS):
             start, end = self.head(hidden).unbind(-1)
             return start, end
 
-    model = SpanReader(AutoModel.from_pretrained(str(encoder_dir)))
+    options = {"attn_implementation": attention} if attention else {}
+    model = SpanReader(AutoModel.from_pretrained(str(encoder_dir), **options))
     layers = model.encoder.config.num_hidden_layers
     for name, param in model.named_parameters():
         param.requires_grad = name.startswith("head.") or any(
@@ -132,7 +135,7 @@ class Reader:
 
             state = {k: v.float() for k, v in load_file(str(self._weights)).items()}
             tuned = {name.split(".")[3] for name in state if name.startswith("encoder.encoder.layer.")}
-            model = build_model(self._encoder_dir, trainable_layers=len(tuned))
+            model = build_model(self._encoder_dir, trainable_layers=len(tuned), attention="eager")
             if set(state) != set(trained_state(model)):
                 raise ReaderUnavailable(f"{self._weights} does not fit the encoder at {self._encoder_dir}")
             model.load_state_dict(state, strict=False)
@@ -172,6 +175,7 @@ class Reader:
 
 
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+ONNX_EXPORT_VERSION = 2  # bump when the exported graph changes: older exports are made again
 ONNX_TOLERANCE = 1e-3  # start/end scores; an export that differs more from PyTorch is not used
 
 
@@ -190,7 +194,7 @@ def _onnx_session(encoder_dir: Path, weights: Path, torch_model):
     from qa.embedding import cache_dir, sha256_of
 
     key = sha256_of(weights)[:16]
-    folder = cache_dir() / "onnx" / f"reader-{encoder_dir.name}-{key}"
+    folder = cache_dir() / "onnx" / f"reader-v{ONNX_EXPORT_VERSION}-{encoder_dir.name}-{key}"
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / "reader.onnx"
     with FileLock(str(folder) + ".lock"):
