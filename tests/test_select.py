@@ -96,3 +96,10 @@ def test_the_onnx_and_pytorch_readers_point_at_the_same_span(reader):
     onnx_guess = Reader(bundled_minilm_dir(), backend="onnx").read(question, [sentence])[0]
     assert (torch_guess.start, torch_guess.end) == (onnx_guess.start, onnx_guess.end)
     assert abs(torch_guess.margin - onnx_guess.margin) < 1e-2
+
+
+def test_a_very_long_question_is_read_by_its_beginning_not_refused(reader):
+    sentence = "Zelensky hopes to meet Trump's special envoy for Russia and Ukraine, Keith Kellogg, in Munich."
+    question = "Who is Trump's special envoy for Russia and Ukraine? " + "Please answer from the articles. " * 40
+    guess = reader.read(question, [sentence])[0]
+    assert sentence[guess.start : guess.end] == "Keith Kellogg"
