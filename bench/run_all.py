@@ -5,7 +5,8 @@
    one; per-stage timings (query embedding, BM25, Chroma, selection, agreement).
 2. New processes: time to the first answer with a built index, and a cold index build of the
    seeds into an empty folder (model load included); peak RSS of each.
-3. Retrieval quality and latency (bench/retrieval.py): hit@1, hit@3, MRR for bm25 / dense / hybrid.
+3. Retrieval quality and latency (bench/retrieval.py): hit@1, hit@3, MRR for bm25 / dense / hybrid,
+   and for the hybrid list re-ranked by the reader (the order the engine cites in).
 4. The scaling curve (bench/scale.py): 1k, 10k, 100k passages.
 
 Run: .venv/bin/python bench/run_all.py [--quick] [--skip-scale] [--sizes 1000,10000,100000] [--repeat N]
@@ -143,10 +144,9 @@ def retrieval_figures(engine, repeat: int) -> None:
     print("\n== 3. retrieval over the answerable regression questions (bench/retrieval.py)")
     questions = [q for q in retrieval.load_questions(QUESTIONS) if q["answerable"]]
     table = retrieval.quality(engine, questions)
-    print(f"  {'retriever':<10}{'hit@1':>8}{'hit@3':>8}{'MRR':>8}")
-    for fusion, row in table.items():
-        label = "hybrid" if fusion == "rrf" else fusion
-        print(f"  {label:<10}{row['hit@1']:>8.3f}{row['hit@3']:>8.3f}{row['MRR']:>8.3f}")
+    print(f"  {'retriever':<20}{'hit@1':>8}{'hit@3':>8}{'MRR':>8}")
+    for label, row in table.items():
+        print(f"  {label:<20}{row['hit@1']:>8.3f}{row['hit@3']:>8.3f}{row['MRR']:>8.3f}")
     print(f"  targets: hybrid (rrf) hit@3 {TARGETS['hybrid hit@3']}; hit@1 >= 0.90")
     p50s, p95s = [], []
     for _ in range(repeat):
