@@ -1,0 +1,161 @@
+"""cli: `qa index`, `qa ask`, `qa eval`. A thin caller of the engine.
+
+Exit codes: 0 ok, 1 evaluation below its thresholds, 2 invalid input or arguments (a bad question, a
+missing folder), 3 the index or the model cannot be used (a read-only index folder, a missing model).
+Every failure is one line on stderr, starting with "qa: ".
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import textwrap
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+DEFAULT_QUESTIONS = Path(__file__).resolve().parent.parent / "tests" / "regression" / "questions.jsonl"
+MARK_SYMBOL = {"agrees": "✓ agrees", "conflicts": "✗ conflicts", "silent": "· silent"}
+EXIT_INVALID = 2
+EXIT_UNAVAILABLE = 3
+MESSAGE_MAX_CHARS = 500
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line like every other failure (usage is in --help)."""
+
+    def error(self, message: str):
+        dash = "; a question starting with '-' goes after --" if self.prog.endswith("ask") else ""
+        fail(f"{message} (see {self.prog} --help{dash})")
+        sys.exit(EXIT_INVALID)
+
+
+def fail(message: object) -> None:
+    """One line on stderr, whatever the message holds (newlines, a long server error)."""
+    line = " ".join(str(message).split())
+    if len(line) > MESSAGE_MAX_CHARS:
+        line = line[:MESSAGE_MAX_CHARS] + "…"
+    print(f"qa: {line}", file=sys.stderr)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(prog="qa", description="Offline question answering over news articles")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def corpus_options(p):
+        p.add_argument("--corpus", help="folder of .txt/.md articles (default: seeds/ or $QA_CORPUS_DIR)")
+        p.add_argument("--index", help="index folder (default: index/ or $QA_INDEX_DIR)")
+        p.add_argument("--chroma-host", help="use a Chroma server instead of the embedded store")
+        p.add_argument("--chroma-port", type=int, help="Chroma server port (default 8000)")
+
+    p_index = sub.add_parser("index", help="build or update the index")
+    corpus_options(p_index)
+    p_index.add_argument("--rebuild", action="store_true", help="drop the index and build it from scratch")
+
+    p_ask = sub.add_parser("ask", help="answer one question")
+    corpus_options(p_ask)
+    p_ask.add_argument("question")
+    p_ask.add_argument("--json", action="store_true", help="print the Answer as JSON")
+
+    p_eval = sub.add_parser("eval", help="run the regression question set and print its metrics")
+    corpus_options(p_eval)
+    p_eval.add_argument("--questions", default=str(DEFAULT_QUESTIONS), help="a questions.jsonl file")
+    p_eval.add_argument("--verbose", action="store_true", help="list every failing question")
+    return parser
+
+
+def make_engine(args, progress: bool = False, rebuild: bool = False):
+    from qa.engine import Engine
+
+    return Engine(
+        corpus_dir=args.corpus,
+        index_dir=args.index,
+        chroma_host=args.chroma_host,
+        chroma_port=args.chroma_port,
+        rebuild=rebuild,
+        progress=progress,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    sys.stdout.reconfigure(errors="replace")  # a terminal that cannot show a character gets a "?"
+    args = build_parser().parse_args(argv)
+    from qa.embedding import ModelUnavailable
+    from qa.index import IndexUnavailable
+
+    try:
+        return COMMANDS[args.command](args)
+    except (ValueError, FileNotFoundError) as err:  # InvalidQuestion, a missing folder, a bad file
+        fail(err)
+        return EXIT_INVALID
+    except (IndexUnavailable, ModelUnavailable, OSError) as err:
+        fail(err)
+        return EXIT_UNAVAILABLE
+
+
+def cmd_index(args) -> int:
+    engine = make_engine(args, progress=sys.stderr.isatty(), rebuild=args.rebuild)
+    r = engine.sync_report
+    print(
+        f"index {engine.index_dir}: {len(engine.corpus.documents)} documents, "
+        f"{len(engine.corpus.passages)} passages ({r.embedded} embedded, {r.reused} reused, "
+        f"{r.deleted} removed{', rebuilt' if r.rebuilt else ''})"
+    )
+    for skipped in engine.corpus.skipped:
+        print(f"skipped {skipped.path}: {skipped.reason}")
+    return 0
+
+
+def cmd_ask(args) -> int:
+    from qa.engine import clean_question
+
+    clean_question(args.question)  # reject bad input before paying for the model load
+    answer = make_engine(args).answer(args.question)
+    print(answer.model_dump_json(indent=2) if args.json else render_answer(answer))
+    return 0
+
+
+def render_answer(answer) -> str:
+    lines = []
+    if answer.answered:
+        lines.append(f"Answer: {answer.answer}   (confidence {answer.confidence:.2f})")
+    else:
+        lines.append(f"The articles don't say.   (confidence {answer.confidence:.2f})")
+        if answer.citations:
+            lines.append("Closest passages:")
+    for n, c in enumerate(answer.citations, 1):
+        lines.append(f"[{n}] {c.title} ({c.doc_id}, chars {c.start}-{c.end})")
+        lines.append(textwrap.indent(textwrap.fill(c.text, 96), "    "))
+    if answer.answered:
+        lines.append("Sources:")
+        for s in answer.sources:
+            value = f": {s.value!r}" if s.value else ""
+            lines.append(f"  {MARK_SYMBOL[s.marker]:<12} {s.doc_id}{value}")
+    return "\n".join(lines)
+
+
+def cmd_eval(args) -> int:
+    from qa.evaluation import evaluate, load_questions
+
+    report = evaluate(make_engine(args), load_questions(args.questions))
+    print(report.table())
+    problems = report.failures()
+    if args.verbose or problems:
+        failing = report.failing_questions()
+        if failing:
+            print(f"\n{len(failing)} questions with a wrong answer, citation or marker:")
+            print("\n".join(failing))
+    if problems:
+        print("\nbelow thresholds: " + "; ".join(problems))
+        return 1
+    return 0
+
+
+COMMANDS = {"index": cmd_index, "ask": cmd_ask, "eval": cmd_eval}
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,295 @@
+"""corpus: article files -> `Document`s and sentence `Passage`s with exact character offsets.
+
+`Document.text` is the file's text exactly as `Path.read_text(encoding="utf-8")` returns it, and every
+passage satisfies `doc.text[p.start:p.end] == p.text`. We never segment a cleaned copy: we only
+replace newlines by spaces (same length) before handing text to the segmenter, so offsets carry over.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cached_property, lru_cache
+from pathlib import Path
+
+import pysbd
+
+from qa.models import Document, Passage, SourceAgreement
+
+log = logging.getLogger(__name__)
+
+ARTICLE_SUFFIXES = (".txt", ".md")
+MAX_FILE_BYTES = 5_000_000  # a news article is kilobytes; megabytes means a dump, not an article
+TITLE_MAX_CHARS = 90
+HEADLINE_MAX_CHARS = 200
+
+_ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+_LEADING_DATE = re.compile(r"^\s*(?:date\s*[:=]?\s*)?\d{4}-\d{2}-\d{2}\s+", re.IGNORECASE)
+_MONTHS = (
+    "January|February|March|April|May|June|July|August|September|October|November|December"
+)
+_WRITTEN_DATE = re.compile(rf"\b({_MONTHS})\s+(\d{{1,2}}),\s+(\d{{4}})\b")
+_TRAILING_TIMESTAMP = re.compile(
+    rf"\s+(?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day,\s+)?(?:{_MONTHS})\s+\d{{1,2}},\s+\d{{4}}"
+    r"(?:\s+\d{1,2}:\d{2}(?::\d{2})?\s*(?:[AP]M)?)?\s*$",
+    re.IGNORECASE,
+)
+_BLOCK = re.compile(r"[^\n]*\S[^\n]*(?:\n[^\n]*\S[^\n]*)*")
+_SENTENCE_END = re.compile(r"""[.!?…]["'”’)\]]*\s*$""")
+# Site furniture rather than reporting: comment policies, copyright lines, calls to subscribe or
+# share. Matched per passage, so one stray phrase in a real sentence of reporting is not enough:
+# the passage must be mostly about the reader or the site.
+_BOILERPLATE = re.compile(
+    r"comments? (?:posted|section|are|here)|refrain from|all rights reserved|copyright (?:©|\(c\)|\d{4})|"
+    r"subscribe (?:to|for|now)|sign up for|click here|follow us on|share this article|"
+    r"read more:|terms of (?:use|service)|privacy policy",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class SkippedFile:
+    path: str
+    reason: str
+
+
+@dataclass
+class Corpus:
+    documents: list[Document]
+    passages: list[Passage]
+    skipped: list[SkippedFile] = field(default_factory=list)
+
+    def document(self, doc_id: str) -> Document:
+        return self.by_id[doc_id]
+
+    @cached_property
+    def by_id(self) -> dict[str, Document]:
+        return {d.doc_id: d for d in self.documents}
+
+    @cached_property
+    def silent_marks(self) -> dict[str, SourceAgreement]:
+        """One shared, immutable `silent` mark per document, in corpus order: an answer over a corpus of
+        thousands of documents marks most of them silent, and validating a fresh record for each, per
+        question, was most of the answer time at 100k passages."""
+        return {d.doc_id: SourceAgreement(doc_id=d.doc_id, title=d.title, marker="silent") for d in self.documents}
+
+
+class UnusableFile(Exception):
+    """A file that cannot be an article: the message says why, for the warning."""
+
+
+def load_corpus(corpus_dir: str | Path) -> Corpus:
+    """Read every article of a folder; bad files are skipped with one warning each."""
+    folder = Path(corpus_dir)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"corpus folder not found: {folder}")
+    documents: list[Document] = []
+    skipped: list[SkippedFile] = []
+    first_with_text: dict[str, str] = {}  # content key -> the file that had this text first
+    for path in article_files(folder):
+        try:
+            doc = read_document(path)
+        except UnusableFile as err:
+            skipped.append(_skip(path, str(err)))
+            continue
+        same_id = next((d for d in documents if d.doc_id == doc.doc_id), None)
+        if same_id is not None:
+            skipped.append(_skip(path, f"another file already has the id {doc.doc_id!r}: {same_id.path}"))
+            continue
+        # A repost under another name must not count as a second source agreeing with the first.
+        key = content_key(doc.text)
+        if key in first_with_text:
+            skipped.append(_skip(path, f"duplicate of {first_with_text[key]} (same text)"))
+            continue
+        first_with_text[key] = doc.path
+        documents.append(doc)
+    passages = [p for doc in documents for p in split_passages(doc)]
+    return Corpus(documents=documents, passages=passages, skipped=skipped)
+
+
+def article_files(folder: Path) -> list[Path]:
+    return sorted(
+        p for p in folder.iterdir() if p.suffix.lower() in ARTICLE_SUFFIXES and not p.name.startswith(".")
+    )
+
+
+def content_key(text: str) -> str:
+    """Equal for two copies of one article that differ only in line endings, spacing or a BOM."""
+    return hashlib.sha256(" ".join(text.replace("\ufeff", "").split()).encode("utf-8")).hexdigest()
+
+
+def _skip(path: Path, reason: str) -> SkippedFile:
+    log.warning("skipping %s: %s", path, reason)
+    return SkippedFile(path=str(path), reason=reason)
+
+
+def read_document(path: Path) -> Document:
+    text = read_article_text(path)
+    title, doc_date = parse_title_and_date(text)
+    return Document(
+        doc_id=path.stem,
+        path=str(path),
+        title=title,
+        date=doc_date,
+        text=text,
+        sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+    )
+
+
+def read_article_text(path: Path) -> str:
+    try:
+        if not path.is_file():  # a folder, a fifo (reading would block), a dangling link, deleted
+            raise UnusableFile("not a regular file" if path.exists() else "no longer there")
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise UnusableFile(f"too large ({size:,} bytes; limit {MAX_FILE_BYTES:,})")
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise UnusableFile(f"not UTF-8 text ({err.reason} at byte {err.start})") from err
+    except OSError as err:
+        raise UnusableFile(f"unreadable ({err.strerror or err})") from err
+    if "\x00" in text:
+        raise UnusableFile("binary content (NUL bytes)")
+    if not text.strip():
+        raise UnusableFile("empty")
+    return text
+
+
+# --- titles and dates -----------------------------------------------------------------------
+
+
+def first_line(text: str) -> str:
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")
+
+
+def is_headline(line: str) -> bool:
+    """A headline is a short first line that does not read as a finished sentence."""
+    return len(line) <= HEADLINE_MAX_CHARS and not _SENTENCE_END.search(line)
+
+
+def parse_title_and_date(text: str) -> tuple[str, date | None]:
+    line = first_line(text)
+    doc_date = parse_date(line)
+    headline = _TRAILING_TIMESTAMP.sub("", _LEADING_DATE.sub("", line)).strip()
+    if is_headline(line) and headline:
+        return headline, doc_date
+    return shorten_to_title(line), doc_date
+
+
+def parse_date(line: str) -> date | None:
+    """The date a dateline or headline line states, ISO (2025-02-04) or written (February 4, 2025)."""
+    if m := _ISO_DATE.search(line):
+        try:
+            return date(int(m[1]), int(m[2]), int(m[3]))
+        except ValueError:
+            return None
+    if m := _WRITTEN_DATE.search(line):
+        return datetime.strptime(f"{m[1]} {m[2]} {m[3]}", "%B %d %Y").date()
+    return None
+
+
+def shorten_to_title(line: str, limit: int = TITLE_MAX_CHARS) -> str:
+    if len(line) <= limit:
+        return line.rstrip(".")
+    cut = line[:limit].rsplit(" ", 1)[0].rstrip(",;:—–- ")
+    return cut + "…"
+
+
+# --- passages ----------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _segmenter() -> pysbd.Segmenter:
+    return pysbd.Segmenter(language="en", clean=False)
+
+
+def split_passages(doc: Document) -> list[Passage]:
+    """Sentences of the body, minus the headline line, repeated lines and site boilerplate."""
+    spans: list[tuple[int, int]] = []
+    seen: set[str] = set()
+    headline_key = _line_key(first_line(doc.text)) if is_headline(first_line(doc.text)) else None
+    for block_start, block_end in body_blocks(doc.text):
+        for start, end in sentence_spans(doc.text, block_start, block_end):
+            key = _line_key(doc.text[start:end])
+            if key in seen or key == headline_key:
+                continue
+            seen.add(key)
+            spans.append((start, end))
+    spans = without_trailing_furniture(doc.text, spans)
+    return [
+        make_passage(doc.doc_id, start, end, doc.text[start:end])
+        for start, end in spans
+        if not is_boilerplate(doc.text[start:end])
+    ]
+
+
+def without_trailing_furniture(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Drop the footer: trailing paragraphs in which any sentence is site furniture.
+
+    A comment policy or copyright notice sits at the end of a page with its neighbours ("Please keep
+    the discussion civil"), which carry no cue of their own; the whole paragraph goes. Reporting
+    ends the footer: we stop at the first paragraph from the end with no furniture in it.
+    """
+    paragraphs = _paragraphs(text, spans)
+    while paragraphs and any(is_boilerplate(text[s:e]) for s, e in paragraphs[-1]):
+        paragraphs.pop()
+    return [span for paragraph in paragraphs for span in paragraph]
+
+
+def _paragraphs(text: str, spans: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
+    """Consecutive sentences grouped by line: a newline between two sentences starts a new group."""
+    groups: list[list[tuple[int, int]]] = []
+    for span in spans:
+        if groups and "\n" not in text[groups[-1][-1][1] : span[0]]:
+            groups[-1].append(span)
+        else:
+            groups.append([span])
+    return groups
+
+
+def make_passage(doc_id: str, start: int, end: int, text: str) -> Passage:
+    return Passage(passage_id=f"{doc_id}@{start}:{end}", doc_id=doc_id, start=start, end=end, text=text)
+
+
+def body_blocks(text: str) -> list[tuple[int, int]]:
+    """Paragraph spans: runs of non-blank lines.
+
+    Lines inside a run are joined for the segmenter, because hard-wrapped text breaks sentences
+    across lines; a line ending a sentence still ends it.
+    """
+    return [(m.start(), m.end()) for m in _BLOCK.finditer(text)]
+
+
+def sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Sentence offsets within text[start:end], found by pysbd on a newline-flattened copy."""
+    block = text[start:end].replace("\n", " ")
+    spans = []
+    cursor = 0
+    for sentence in _segmenter().segment(block):
+        stripped = sentence.strip()
+        if not stripped:
+            continue
+        at = block.find(stripped, cursor)
+        if at < 0:  # the segmenter altered the text; fall back to the whole block rather than guess
+            return [_strip_span(text, start, end)]
+        spans.append((start + at, start + at + len(stripped)))
+        cursor = at + len(stripped)
+    return spans
+
+
+def _strip_span(text: str, start: int, end: int) -> tuple[int, int]:
+    chunk = text[start:end]
+    left = len(chunk) - len(chunk.lstrip())
+    right = len(chunk.rstrip())
+    return start + left, start + right
+
+
+def _line_key(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def is_boilerplate(sentence: str) -> bool:
+    return bool(_BOILERPLATE.search(sentence))

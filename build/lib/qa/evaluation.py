@@ -1,0 +1,181 @@
+"""evaluation: run a question set through an engine and measure it against the thresholds.
+
+A caller of the engine like the CLI and the UI: it never reaches into retrieval or selection.
+Used by `qa eval`, by the regression test and by the benchmarks.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import string
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qa.models import Answer
+
+MARKERS = ("agrees", "conflicts", "silent")
+THRESHOLDS = {
+    "short_answer_accuracy": 0.90,
+    "first_citation_evidence": 0.95,
+    "unanswerable_abstained": 1.0,
+    "marker_accuracy": 0.95,
+}
+MAX_FALSE_ABSTENTIONS = 0.05
+SPAN_LENGTH_FACTOR = 3
+
+
+def normalize_answer(text: str, typographic: bool = True) -> str:
+    """The official SQuAD normalisation: lower case, no punctuation, no articles, single spaces.
+
+    With `typographic`, curly quotes and dashes count as punctuation too (news text is full of
+    them); the SQuAD benchmark passes False to stay exactly official.
+    """
+    text = text.lower()
+    drop = _PUNCTUATION if typographic else _ASCII_PUNCTUATION
+    text = "".join(ch for ch in text if ch not in drop)
+    text = re.sub(r"\b(a|an|the)\b", " ", text)
+    return " ".join(text.split())
+
+
+_ASCII_PUNCTUATION = frozenset(string.punctuation)
+_PUNCTUATION = _ASCII_PUNCTUATION | frozenset("‘’“”—–…")
+
+
+def span_matches(returned: str | None, golds: list[str]) -> bool:
+    """Gold equals or is contained in the returned span, and the span is at most 3x the gold."""
+    if not returned:
+        return False
+    got = normalize_answer(returned)
+    for gold in golds:
+        want = normalize_answer(gold)
+        if want and want in got and len(got) <= SPAN_LENGTH_FACTOR * len(want):
+            return True
+    return False
+
+
+def load_questions(path: str | Path) -> list[dict]:
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+@dataclass
+class Outcome:
+    item: dict
+    answer: Answer
+    correct: bool = False
+    evidence_cited: bool = False
+    markers: dict[str, tuple[str, str]] = field(default_factory=dict)  # doc -> (expected, got)
+
+    def describe(self) -> str:
+        a = self.answer
+        got = repr(a.answer) if a.answered else "(abstained)"
+        want = self.item.get("answers") or "(should abstain)"
+        first = f"{a.citations[0].doc_id}: {a.citations[0].text[:90]!r}" if a.citations else "no citation"
+        wrong_marks = {d: f"{e}->{g}" for d, (e, g) in self.markers.items() if e != g}
+        return (
+            f"{self.item['id']} {self.item['question']!r}\n    returned {got} (conf {a.confidence:.2f}),"
+            f" expected {want}\n    first citation {first}" + (f"\n    markers {wrong_marks}" if wrong_marks else "")
+        )
+
+
+def judge(item: dict, answer: Answer, documents: dict[str, str]) -> Outcome:
+    outcome = Outcome(item=item, answer=answer)
+    if item["answerable"]:
+        outcome.correct = answer.answered and span_matches(answer.answer, item["answers"])
+        outcome.evidence_cited = bool(answer.citations) and _cites_evidence(
+            answer.citations[0], item["supporting"], documents
+        )
+    else:
+        outcome.correct = not answer.answered
+    got = {s.doc_id: s.marker for s in answer.sources}
+    outcome.markers = {doc: (want, got.get(doc, "missing")) for doc, want in item.get("markers", {}).items()}
+    return outcome
+
+
+def _cites_evidence(citation, supporting: dict[str, str], documents: dict[str, str]) -> bool:
+    evidence = supporting.get(citation.doc_id)
+    if evidence is None:
+        return False
+    text = documents[citation.doc_id]
+    at = text.find(evidence)
+    return at >= 0 and at < citation.end and citation.start < at + len(evidence)
+
+
+@dataclass
+class Report:
+    outcomes: list[Outcome]
+
+    @property
+    def answerable(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.item["answerable"]]
+
+    @property
+    def unanswerable(self) -> list[Outcome]:
+        return [o for o in self.outcomes if not o.item["answerable"]]
+
+    def metrics(self) -> dict[str, float]:
+        answerable, unanswerable = self.answerable, self.unanswerable
+        pairs = [pair for o in self.outcomes for pair in o.markers.values()]
+        return {
+            "short_answer_accuracy": _share(o.correct for o in answerable),
+            "first_citation_evidence": _share(o.evidence_cited for o in answerable),
+            "unanswerable_abstained": _share(o.correct for o in unanswerable),
+            "false_abstentions": _share(not o.answer.answered for o in answerable),
+            "marker_accuracy": _share(e == g for e, g in pairs),
+            "false_conflicts": float(sum(1 for e, g in pairs if g == "conflicts" and e != "conflicts")),
+        }
+
+    def failures(self) -> list[str]:
+        """Which thresholds are missed, each with the questions that miss it."""
+        m = self.metrics()
+        problems = []
+        for name, floor in THRESHOLDS.items():
+            if m[name] < floor:
+                problems.append(f"{name} {m[name]:.3f} < {floor}")
+        if m["false_abstentions"] > MAX_FALSE_ABSTENTIONS:
+            problems.append(f"false_abstentions {m['false_abstentions']:.3f} > {MAX_FALSE_ABSTENTIONS}")
+        if m["false_conflicts"]:
+            problems.append(f"{int(m['false_conflicts'])} conflicts where agrees/silent was expected")
+        return problems
+
+    def failing_questions(self) -> list[str]:
+        return [
+            o.describe()
+            for o in self.outcomes
+            if not o.correct
+            or (o.item["answerable"] and not o.evidence_cited)
+            or any(e != g for e, g in o.markers.values())
+        ]
+
+    def confusion(self) -> Counter:
+        return Counter(pair for o in self.outcomes for pair in o.markers.values())
+
+    def table(self) -> str:
+        m = self.metrics()
+        rows = [
+            f"questions: {len(self.answerable)} answerable, {len(self.unanswerable)} unanswerable",
+            f"{'metric':<26}{'value':>8}  target",
+        ]
+        targets = {**{k: f">= {v}" for k, v in THRESHOLDS.items()}, "false_abstentions": f"<= {MAX_FALSE_ABSTENTIONS}",
+                   "false_conflicts": "== 0"}
+        for name, value in m.items():
+            rows.append(f"{name:<26}{value:>8.3f}  {targets.get(name, '')}")
+        rows.append("")
+        rows.append("marker confusion (rows expected, columns returned)")
+        confusion = self.confusion()
+        rows.append(f"{'':<12}" + "".join(f"{g:>11}" for g in MARKERS))
+        for expected in MARKERS:
+            rows.append(f"{expected:<12}" + "".join(f"{confusion[(expected, g)]:>11}" for g in MARKERS))
+        return "\n".join(rows)
+
+
+def _share(flags) -> float:
+    flags = list(flags)
+    return sum(flags) / len(flags) if flags else 1.0
+
+
+def evaluate(engine, questions: list[dict]) -> Report:
+    documents = {d.doc_id: d.text for d in engine.corpus.documents}
+    return Report([judge(item, engine.answer(item["question"]), documents) for item in questions])

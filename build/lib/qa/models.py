@@ -1,0 +1,67 @@
+"""Typed records that cross module boundaries: the corpus side and the `Answer` contract.
+
+Every offset is a character offset into `Document.text`, which is the file's text exactly as
+`Path(file).read_text(encoding="utf-8")` returns it, never a cleaned copy.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Marker = Literal["agrees", "conflicts", "silent"]
+
+
+class Document(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    doc_id: str
+    path: str
+    title: str
+    date: dt.date | None = None
+    text: str
+    sha256: str
+
+
+class Passage(BaseModel):
+    """One sentence of a document, with its exact place in the document text."""
+
+    model_config = ConfigDict(frozen=True)
+
+    passage_id: str
+    doc_id: str
+    start: int
+    end: int
+    text: str
+
+
+class Citation(BaseModel):
+    doc_id: str
+    title: str
+    start: int
+    end: int
+    text: str
+    answer_start: int | None = None
+    answer_end: int | None = None
+    score: float = 0.0
+
+
+class SourceAgreement(BaseModel):
+    model_config = ConfigDict(frozen=True)  # silent marks are shared between answers
+
+    doc_id: str
+    title: str
+    marker: Marker
+    citation: Citation | None = None
+    value: str | None = None
+
+
+class Answer(BaseModel):
+    question: str
+    answered: bool
+    answer: str | None = None
+    confidence: float = Field(ge=0.0, le=1.0)
+    citations: list[Citation] = Field(default_factory=list)
+    sources: list[SourceAgreement] = Field(default_factory=list)

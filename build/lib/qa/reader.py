@@ -1,0 +1,333 @@
+"""reader: a small extractive reader that points at the answer span inside a sentence.
+
+It is the MiniLM encoder we already ship (all-MiniLM-L6-v2) reading "question [SEP] sentence" as
+one sequence, with a linear layer giving every token a start and an end score, as in BERT's SQuAD
+reader. Position 0 ([CLS]) stands for "this sentence does not answer": its start+end score is the
+sentence's no-answer score, so abstention is learned from questions that look answerable and are not
+(SQuAD 2.0's), not hand-set.
+
+Only the top `TRAINABLE_LAYERS` layers and the head were fine-tuned (`bench/train_reader.py`, on the
+first 17 SQuAD 2.0 dev articles only); the embeddings and lower layers are the shipped MiniLM's own.
+So the repository carries just those layers, in half precision (`reader_model.safetensors`, 14 MB),
+and the reader is rebuilt at start from the verified MiniLM weights plus that file.
+
+Spans are returned as character offsets into the sentence given, widened to whole words: a word
+piece never cuts a name in half, so `sentence[start:end]` is always text a person would copy.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from qa.embedding import ModelUnavailable
+
+logger = logging.getLogger(__name__)
+BACKEND_ENV = "QA_EMBEDDING_BACKEND"  # auto | onnx | torch: one switch for both models
+WEIGHTS_PATH = Path(__file__).with_name("reader_model.safetensors")
+CARD_PATH = Path(__file__).with_name("reader_model.json")
+TRAINABLE_LAYERS = 4  # of MiniLM's 6; the two below and the embeddings stay as shipped
+MAX_TOKENS = 160  # question + sentence; longer sentences are cut (a news sentence is ~40 tokens)
+MAX_QUESTION_TOKENS = 64  # a longer question is read by its first 64 tokens
+MAX_ANSWER_TOKENS = 30
+NEG = -1e4  # the score of positions that can never start or end an answer (question, padding)
+
+
+class ReaderUnavailable(ModelUnavailable):
+    """The reader's weights are missing or do not fit the encoder they are meant for."""
+
+
+def build_model(encoder_dir: Path, trainable_layers: int = TRAINABLE_LAYERS, attention: str | None = None):
+    """MiniLM with a start/end head; the lower layers frozen (what training and inference share).
+    `attention="eager"` is for inference: its ONNX export ran 9% faster than the default (SDPA)
+    export on the seed questions, with the same scores."""
+    import torch
+    from transformers import AutoModel
+
+    class SpanReader(torch.nn.Module):
+        def __init__(self, encoder):
+            super().__init__()
+            self.encoder = encoder
+            self.head = torch.nn.Linear(encoder.config.hidden_size, 2)
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            hidden = self.encoder(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
+            start, end = self.head(hidden).unbind(-1)
+            return start, end
+
+    options = {"attn_implementation": attention} if attention else {}
+    model = SpanReader(AutoModel.from_pretrained(str(encoder_dir), **options))
+    layers = model.encoder.config.num_hidden_layers
+    for name, param in model.named_parameters():
+        param.requires_grad = name.startswith("head.") or any(
+            name.startswith(f"encoder.encoder.layer.{i}.") for i in range(layers - trainable_layers, layers)
+        )
+    return model
+
+
+def trained_state(model) -> dict:
+    """The parameters training changed: all a checkpoint needs to hold."""
+    return {name: p.detach().clone() for name, p in model.named_parameters() if p.requires_grad}
+
+
+def answer_mask(sequence_ids: list[int | None]) -> np.ndarray:
+    """True where an answer may start or end: the sentence's tokens, and [CLS] for "no answer"."""
+    mask = np.array([sid == 1 for sid in sequence_ids], dtype=bool)
+    mask[0] = True
+    return mask
+
+
+@dataclass(frozen=True)
+class SpanGuess:
+    start: int  # character offsets into the sentence read
+    end: int
+    score: float  # start + end score of the span
+    no_answer: float  # the sentence's [CLS] score: how strongly it says "not here"
+
+    @property
+    def margin(self) -> float:
+        """How far the span's score clears the sentence's no-answer score (> 0: the reader would answer)."""
+        return self.score - self.no_answer
+
+
+class Reader:
+    """Loads once; `read(question, sentences)` is safe to call from several threads.
+
+    The forward pass runs on onnxruntime when it can (an export made once into the cache folder and
+    checked against PyTorch, as the embedder does: about 1.5x faster here), else on
+    PyTorch; `QA_EMBEDDING_BACKEND=torch` forces PyTorch for both.
+    """
+
+    def __init__(self, encoder_dir: Path, weights: Path = WEIGHTS_PATH, backend: str | None = None):
+        from tokenizers import Tokenizer  # the fast tokenizer itself: transformers is not imported for it
+
+        if not weights.is_file():
+            raise ReaderUnavailable(f"reader weights not found at {weights}: run bench/train_reader.py")
+        self._question_tokenizer = Tokenizer.from_file(str(encoder_dir / "tokenizer.json"))
+        self._question_tokenizer.no_truncation()
+        self._question_tokenizer.no_padding()  # tokenizer.json pads to 128 by default
+        self.tokenizer = Tokenizer.from_file(str(encoder_dir / "tokenizer.json"))
+        self.tokenizer.enable_truncation(MAX_TOKENS, strategy="only_second")
+        self.tokenizer.enable_padding()  # to the longest pair of the batch
+        self._encoder_dir, self._weights = encoder_dir, weights
+        self._torch_model = None
+        self._session = None
+        self._lock = threading.Lock()  # one torch forward at a time: its own threads do the parallel work
+        backend = (backend or os.environ.get(BACKEND_ENV) or "auto").lower()
+        if backend != "torch":
+            try:
+                self._session = _onnx_session(encoder_dir, weights, self._model)
+            except _OnnxUnavailable as err:
+                if backend == "onnx":
+                    raise ReaderUnavailable(str(err)) from err
+                logger.info("reader runs on PyTorch: %s", err)
+        if self._session is None:
+            self._model()
+        self.backend = "onnx" if self._session is not None else "torch"
+
+    def _model(self):
+        """The PyTorch reader (built on first need: an ONNX reader never loads it)."""
+        if self._torch_model is None:
+            from safetensors.torch import load_file
+
+            state = {k: v.float() for k, v in load_file(str(self._weights)).items()}
+            tuned = {name.split(".")[3] for name in state if name.startswith("encoder.encoder.layer.")}
+            model = build_model(self._encoder_dir, trainable_layers=len(tuned), attention="eager")
+            if set(state) != set(trained_state(model)):
+                raise ReaderUnavailable(f"{self._weights} does not fit the encoder at {self._encoder_dir}")
+            model.load_state_dict(state, strict=False)
+            self._torch_model = model.eval()
+        return self._torch_model
+
+    def read(self, question: str, sentences: list[str]) -> list[SpanGuess]:
+        """The best span of each sentence, with that sentence's no-answer score."""
+        if not sentences:
+            return []
+        question = self._clipped(question)
+        pairs = self.tokenizer.encode_batch([(question, sentence) for sentence in sentences])
+        feed = {
+            "input_ids": np.array([p.ids for p in pairs], dtype=np.int64),
+            "attention_mask": np.array([p.attention_mask for p in pairs], dtype=np.int64),
+            "token_type_ids": np.array([p.type_ids for p in pairs], dtype=np.int64),
+        }
+        starts, ends = self._scores(feed)
+        return [
+            best_span(sentence, starts[i], ends[i], np.array(p.offsets), answer_mask(p.sequence_ids))
+            for i, (sentence, p) in enumerate(zip(sentences, pairs))
+        ]
+
+    def _clipped(self, question: str) -> str:
+        """The question cut to MAX_QUESTION_TOKENS, so that every sentence keeps room to be read."""
+        pieces = self._question_tokenizer.encode(question, add_special_tokens=False).offsets
+        return question if len(pieces) <= MAX_QUESTION_TOKENS else question[: pieces[MAX_QUESTION_TOKENS - 1][1]]
+
+    def _scores(self, feed: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        if self._session is not None:
+            start, end = self._session.run(None, feed)
+            return start, end
+        import torch
+
+        with self._lock, torch.inference_mode():
+            start, end = self._model()(**{k: torch.from_numpy(v) for k, v in feed.items()})
+        return start.numpy(), end.numpy()
+
+
+_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+ONNX_EXPORT_VERSION = 2  # bump when the exported graph changes: older exports are made again
+ONNX_TOLERANCE = 1e-3  # start/end scores; an export that differs more from PyTorch is not used
+
+
+class _OnnxUnavailable(Exception):
+    pass
+
+
+def _onnx_session(encoder_dir: Path, weights: Path, torch_model):
+    """An onnxruntime session of the reader, exported once per (encoder, weights) into the cache."""
+    try:
+        import onnxruntime as ort
+    except ImportError as err:
+        raise _OnnxUnavailable("onnxruntime is not installed") from err
+    from filelock import FileLock
+
+    from qa.embedding import cache_dir, sha256_of
+
+    key = sha256_of(weights)[:16]
+    folder = cache_dir() / "onnx" / f"reader-v{ONNX_EXPORT_VERSION}-{encoder_dir.name}-{key}"
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / "reader.onnx"
+    with FileLock(str(folder) + ".lock"):
+        if not target.is_file():
+            _export(torch_model(), target)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = min(2, os.cpu_count() or 1)
+    options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # see embedding.OnnxEncoder
+    options.log_severity_level = 3
+    try:
+        return ort.InferenceSession(str(target), options, providers=["CPUExecutionProvider"])
+    except Exception as err:  # a damaged file: made again next time
+        target.unlink(missing_ok=True)
+        raise _OnnxUnavailable(f"cannot load {target}: {err}") from err
+
+
+def _export(model, target: Path) -> None:
+    """torch -> ONNX, checked against PyTorch on a probe pair before it is trusted; written atomically."""
+    import warnings
+
+    import torch
+    from transformers import AutoTokenizer
+
+    try:
+        import onnx  # noqa: F401  (torch's exporter needs it)
+        import onnxruntime as ort
+    except ImportError as err:
+        raise _OnnxUnavailable(f"{err.name} is not installed, so the ONNX file cannot be made") from err
+    tokenizer = AutoTokenizer.from_pretrained(str(model.encoder.name_or_path))
+    probe = tokenizer(["Who met the envoy?", "How far?"], ["He met Keith Kellogg in Munich.", "They advanced 2.5 km."],
+                      padding=True, return_tensors="pt")
+    args = tuple(probe[k] for k in _INPUTS)
+    dynamic = {k: {0: "batch", 1: "tokens"} for k in (*_INPUTS, "start", "end")}
+    tmp = target.with_suffix(".tmp")
+    try:
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(model, args, str(tmp), input_names=list(_INPUTS), output_names=["start", "end"],
+                              dynamic_axes=dynamic, opset_version=17, dynamo=False)
+            want = [t.numpy() for t in model(*args)]
+        got = ort.InferenceSession(str(tmp), providers=["CPUExecutionProvider"]).run(
+            None, {k: probe[k].numpy() for k in _INPUTS})
+        difference = max(float(np.abs(g - w).max()) for g, w in zip(got, want))
+        if difference > ONNX_TOLERANCE:
+            raise _OnnxUnavailable(f"the exported reader differs from PyTorch by {difference:.2g}")
+        os.replace(tmp, target)
+    except _OnnxUnavailable:
+        raise
+    except Exception as err:
+        raise _OnnxUnavailable(f"export to ONNX failed: {err}") from err
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def best_span(
+    sentence: str, start_scores: np.ndarray, end_scores: np.ndarray, offsets: np.ndarray, allowed: np.ndarray
+) -> SpanGuess:
+    start_scores = np.where(allowed, start_scores, NEG)
+    end_scores = np.where(allowed, end_scores, NEG)
+    no_answer = float(start_scores[0] + end_scores[0])
+    # every (start, end) pair with start <= end < start + MAX_ANSWER_TOKENS, at once
+    pair = start_scores[:, None] + end_scores[None, :]
+    n = len(start_scores)
+    i, j = np.indices((n, n))
+    pair = np.where((j >= i) & (j - i < MAX_ANSWER_TOKENS), pair, NEG)
+    pair[0, :] = NEG
+    pair[:, 0] = NEG
+    s, e = np.unravel_index(int(np.argmax(pair)), pair.shape)
+    char_start, char_end = whole_words(sentence, int(offsets[s][0]), int(offsets[e][1]))
+    return SpanGuess(char_start, char_end, float(pair[s, e]), no_answer)
+
+
+_TRAILING = ",;:—–-(\"“‘'"
+_CURRENCY = "$€£¥"
+
+
+def whole_words(sentence: str, start: int, end: int) -> tuple[int, int]:
+    """Widen a word-piece span to whole words, and drop punctuation hanging at its ends."""
+    while start > 0 and (sentence[start - 1].isalnum() or sentence[start - 1] in "'’" and start > 1
+                         and sentence[start - 2].isalnum()):
+        start -= 1
+    while end < len(sentence) and sentence[end].isalnum():
+        end += 1
+    if start > 0 and sentence[start - 1] in _CURRENCY:
+        start -= 1  # "$14.8 trillion", not "14.8 trillion"
+    for opener, closer in (("(", ")"), ("“", "”")):
+        text = sentence[start:end]
+        if end < len(sentence) and sentence[end] == closer and text.count(opener) > text.count(closer):
+            end += 1  # "2.5 km (1.5 miles)": a bracket opened inside the span closes inside it
+    text = sentence[start:end]
+    while text and text[-1] in _TRAILING + ".)”’":
+        if text[-1] == "." and _is_abbreviation(text):
+            break  # "U.S." keeps its dots
+        if text[-1] in ")”’" and _opens(text, text[-1]):
+            break  # "2.5 km (1.5 miles)" keeps its bracket
+        text = text[:-1].rstrip()
+    lead = len(text) - len(text.lstrip(_TRAILING + " "))
+    return start + lead, start + len(text)
+
+
+def _is_abbreviation(text: str) -> bool:
+    word = text.split()[-1] if text.split() else ""
+    return len(word) >= 2 and word[-2].isupper() and (len(word) == 2 or word[-3] == ".")
+
+
+def _opens(text: str, closer: str) -> bool:
+    opener = {")": "(", "”": "“", "’": "‘"}[closer]
+    return text.count(opener) >= text.count(closer)
+
+
+def card() -> dict:
+    """What the shipped weights were trained on and how they scored (written by bench/train_reader.py)."""
+    return json.loads(CARD_PATH.read_text(encoding="utf-8")) if CARD_PATH.is_file() else {}
+
+
+_shared: dict[Path, Reader] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_reader(encoder_dir: Path | None = None) -> Reader:
+    """One reader per process: engines share it like they share the embedder. (Finding the default
+    encoder verifies the model file's hash: callers keep the reader rather than ask again.)"""
+    from qa.embedding import bundled_minilm_dir
+
+    folder = encoder_dir or bundled_minilm_dir()
+    with _shared_lock:
+        if folder not in _shared:
+            _shared[folder] = Reader(folder)
+        return _shared[folder]

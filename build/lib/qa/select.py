@@ -1,0 +1,89 @@
+"""select: ranked passages -> the short answer span, its citation and a confidence (or no answer).
+
+The extractive reader (`qa.reader`) reads the top `READ_SENTENCES` retrieved sentences, each with
+the question, and proposes one span per sentence together with that sentence's no-answer score.
+The sentence whose span clears its own no-answer score by the widest margin wins; that margin,
+squashed to 0..1, is the confidence, and below the calibrated threshold the engine abstains.
+
+So the reader, not the retriever's order, decides which sentence answers: it acts as the reranker
+of the retrieved sentences, and a question whose on-topic sentences do not hold its answer (an
+unanswerable question about the right story) is refused on the reader's evidence, not on topic
+similarity. The answer is always an exact slice of a document: spans carry document offsets.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+from qa.normalize import find_values
+from qa.reader import CARD_PATH, Reader
+from qa.retrieve import Hit
+
+READ_SENTENCES = 3  # held-out SQuAD (articles 16-17): F1 47.6 reading 1, 50.4 reading 2, 51.0 reading 3 (best), ~10 ms each
+DEFAULT_THRESHOLD = 0.5  # the reader's own operating point (margin 0), until calibrated
+
+
+@dataclass(frozen=True)
+class Span:
+    hit: Hit  # the retrieved sentence the span sits in
+    start: int  # offsets in the document text
+    end: int
+    text: str
+    margin: float  # the reader's span score minus the sentence's no-answer score
+
+
+@dataclass(frozen=True)
+class Selection:
+    answered: bool
+    confidence: float
+    best: Span | None
+
+
+@lru_cache(maxsize=1)
+def abstention_threshold() -> float:
+    """The confidence below which the engine abstains, as calibrated by bench/calibrate_threshold.py."""
+    try:
+        return float(json.loads(CARD_PATH.read_text(encoding="utf-8"))["threshold"])
+    except (OSError, KeyError, ValueError):
+        return DEFAULT_THRESHOLD
+
+
+def read_spans(question: str, hits: list[Hit], reader: Reader, depth: int = READ_SENTENCES) -> list[Span]:
+    """One proposed span per read sentence (the top `depth` hits), best first."""
+    top = hits[:depth]
+    guesses = reader.read(question, [h.passage.text for h in top])
+    spans = []
+    for hit, guess in zip(top, guesses):
+        sentence = hit.passage.text
+        start, end = whole_values(sentence, guess.start, guess.end)
+        if end > start:
+            base = hit.passage.start
+            spans.append(Span(hit, base + start, base + end, sentence[start:end], guess.margin))
+    return sorted(spans, key=lambda s: -s.margin)
+
+
+def whole_values(sentence: str, start: int, end: int) -> tuple[int, int]:
+    """Widen a span to every typed value it touches: a value is stated with its hedge, unit and
+    conversion ("More than 70%", "2.5 km (1.5 miles)", "next week"), and cutting them off changes
+    the fact ("70%" is not what the source says)."""
+    for value in find_values(sentence):
+        if value.start < end and start < value.end:
+            start, end = min(start, value.start), max(end, value.end)
+    return start, end
+
+
+def confidence_of(margin: float) -> float:
+    return round(1.0 / (1.0 + math.exp(-max(min(margin, 30.0), -30.0))), 3)
+
+
+def select_answer(question: str, hits: list[Hit], reader: Reader, threshold: float | None = None) -> Selection:
+    spans = read_spans(question, hits, reader)
+    if not spans:
+        return Selection(False, 0.0, None)
+    best = spans[0]
+    confidence = confidence_of(best.margin)
+    cut = abstention_threshold() if threshold is None else threshold
+    return Selection(confidence >= cut, confidence, best)

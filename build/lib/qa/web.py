@@ -1,0 +1,402 @@
+"""web: the Gradio front end. It formats an `Answer`; every decision about the answer is the engine's.
+
+Safety rule for everything below: question and article text reach the browser only as text.
+- The chatbot renders its messages as (sanitised) HTML with Markdown switched off, so every piece of
+  text in a message goes through `as_html()` (html.escape) and only this module's fixed tags are markup.
+- `gr.Markdown` (the viewer heading) renders Markdown and HTML, so text there goes through `literal()`:
+  every ASCII punctuation character becomes a numeric character reference, so no tag, entity, link,
+  emphasis, code span or math delimiter can form, and whitespace runs collapse to one space, so no
+  line can start an indented code block.
+- Components that render plain text themselves (HighlightedText, Radio, Dropdown) get the raw text.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import os
+import string
+from typing import Any
+
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is imported anywhere
+
+import gradio as gr  # noqa: E402
+
+from qa.engine import InvalidQuestion  # noqa: E402
+from qa.models import Answer, Citation, Document, SourceAgreement  # noqa: E402
+
+log = logging.getLogger(__name__)
+
+EXAMPLES = [
+    "How far did Ukrainian troops advance into Kursk?",
+    "Who is Trump's special envoy for Russia and Ukraine?",
+    "What is the estimated value of Ukraine's mineral resources according to Forbes?",
+    "What share of Ukraine's mineral resources is under Russian occupation?",
+    "What is the capital of France?",
+]
+NO_ANSWER = "The articles don't say."
+MARKS = {"agrees": "✓ agrees", "conflicts": "✗ conflicts", "silent": "– silent"}
+MARKER_ORDER = {"agrees": 0, "conflicts": 1, "silent": 2}
+ECHO_MAX_CHARS = 300  # a rejected, overlong question is echoed only this far
+VIEWER_HINT = "Choose a citation (or a source) to read the whole article here."
+PICKER_LABEL = "Citations of the selected answer"
+PICKER_QUESTION_CHARS = 120  # the picker's label names the reply it lists, this far
+HIGHLIGHT_COLORS = {"answer": "#facc15", "cited sentence": "#bfdbfe"}
+
+_PUNCTUATION = frozenset(string.punctuation)
+
+CSS = """
+.qa-answer { font-size: 1.35em; font-weight: 700; margin-bottom: .4em; }
+.qa-abstain { font-size: 1.2em; font-weight: 700; margin-bottom: .4em; }
+.qa-quote { margin: .3em 0 .6em 0; padding-left: .7em; border-left: 3px solid #93c5fd; }
+.qa-quote mark { background: #fde047; color: inherit; padding: 0 .1em; }
+.qa-heading { font-weight: 600; margin-top: .5em; }
+.qa-citation, .qa-related { margin: .15em 0; }
+.qa-source { margin: .1em 0; }
+.qa-source summary { cursor: pointer; }
+.qa-agrees .qa-mark { color: #15803d; font-weight: 700; }
+.qa-conflicts .qa-mark { color: #b91c1c; font-weight: 700; }
+.qa-silent .qa-mark { color: #6b7280; }
+.qa-doc { color: #6b7280; font-size: .85em; }
+.qa-hint { color: #6b7280; font-size: .85em; margin-top: .5em; }
+.qa-disagree { color: #b91c1c; font-weight: 600; margin: .2em 0 .5em 0; }
+/* The article reads as running text: HighlightedText lays tokens out as flex items, breaks words
+   inside them and leaves whitespace between its elements (hidden here with font-size 0). */
+#qa-article .textfield { display: block; word-break: normal; overflow-wrap: break-word; line-height: 1.6;
+                         max-height: 640px; overflow-y: auto; font-size: 0; }
+#qa-article .token-container, #qa-article .token { display: inline; padding: 0; margin: 0; }
+#qa-article .text { font-size: var(--text-md); background-color: inherit; border-radius: 3px; }
+#qa-article .line-break { display: block; height: .35rem; }
+"""
+
+# Our own fixed script (no data in it): bring the highlighted sentence into view once it is drawn.
+SCROLL_TO_HIGHLIGHT = """() => { setTimeout(() => {
+  const mark = document.querySelector('#qa-article .token.highlighted');
+  if (mark) mark.scrollIntoView({block: 'center'});
+}, 50); }"""
+
+# System fonts only: the default theme fetches Google Fonts, and this app makes no network requests.
+THEME = gr.themes.Default(
+    font=["ui-sans-serif", "system-ui", "sans-serif"],
+    font_mono=["ui-monospace", "monospace"],
+)
+
+
+# ---------------------------------------------------------------- text that cannot become markup
+
+
+def as_html(value: str) -> str:
+    """`value` as HTML that displays exactly these characters (for the chatbot's HTML messages)."""
+    return html.escape(value, quote=True)
+
+
+def literal(text: str) -> str:
+    """`text` as inert Markdown-and-HTML source that displays exactly these characters (whitespace
+    collapsed), for `gr.Markdown`."""
+    return "".join(f"&#{ord(ch)};" if ch in _PUNCTUATION else ch for ch in " ".join(text.split()))
+
+
+def friendly_problem(error: ValueError) -> str:
+    """What to tell a person whose question the engine refused (`clean_question`'s InvalidQuestion).
+    Only that error is the user's to fix; any other failure is ours and is logged, never echoed."""
+    reason = str(error)
+    if "too long" in reason:
+        return f"That question is too long to answer: {reason.removeprefix('question is too long ')}. Please shorten it."
+    if "empty" in reason or "no words" in reason:
+        return "Please type a question in words, or pick one of the examples."
+    return f"That question can't be asked: {reason}."
+
+
+# ---------------------------------------------------------------- one reply in the chat
+
+
+def viewable_citations(answer: Answer) -> list[Citation]:
+    """The numbered citations of a reply: the answer's citations (or, for an abstention, the related
+    passages), then the sentence of each conflicting source, so every one can be opened."""
+    cited = list(answer.citations)
+    seen = {(c.doc_id, c.start, c.end) for c in cited}
+    for source in answer.sources:
+        c = source.citation
+        if source.marker == "conflicts" and c and (c.doc_id, c.start, c.end) not in seen:
+            cited.append(c)
+            seen.add((c.doc_id, c.start, c.end))
+    return cited
+
+
+def citation_label(number: int, citation: Citation) -> str:
+    return f"[{number}] {citation.title} ({citation.doc_id})"
+
+
+def quoted_sentence(citation: Citation) -> str:
+    """The cited sentence with the answer span (if any) inside <mark>."""
+    if citation.answer_start is None or citation.answer_end is None:
+        return as_html(citation.text)
+    a = max(0, citation.answer_start - citation.start)
+    b = min(len(citation.text), citation.answer_end - citation.start)
+    before, span, after = citation.text[:a], citation.text[a:b], citation.text[b:]
+    return f'{as_html(before)}<mark class="qa-span">{as_html(span)}</mark>{as_html(after)}'
+
+
+def _doc_line(title: str, doc_id: str) -> str:
+    return f'{as_html(title)} <span class="qa-doc">({as_html(doc_id)})</span>'
+
+
+def _source_line(source: SourceAgreement) -> str:
+    mark = f'<span class="qa-mark">{MARKS[source.marker]}</span>'
+    line = f"{mark} · {_doc_line(source.title, source.doc_id)}"
+    if source.value:
+        line += f" — “{as_html(source.value)}”"
+    if source.citation is None:
+        return f'<div class="qa-source qa-{source.marker}">{line}</div>'
+    sentence = as_html(source.citation.text)
+    return (
+        f'<details class="qa-source qa-{source.marker}">'
+        f'<summary title="{sentence}">{line}</summary>'
+        f'<div class="qa-quote qa-source-sentence">{sentence}</div></details>'
+    )
+
+
+def agreement_strip(answer: Answer) -> str:
+    sources = sorted(answer.sources, key=lambda s: MARKER_ORDER[s.marker])
+    lines = "".join(_source_line(s) for s in sources)
+    return f'<div class="qa-heading">What each source says</div><div class="qa-sources">{lines}</div>'
+
+
+def disagreement_note(answer: Answer) -> str:
+    """One line under the answer when some source states a different value, so a conflict is seen
+    before the strip is read."""
+    conflicting = sum(s.marker == "conflicts" for s in answer.sources)
+    if not conflicting:
+        return ""
+    sources = "1 source states" if conflicting == 1 else f"{conflicting} sources state"
+    return f'<div class="qa-disagree">⚠ Sources disagree: {sources} a different value (see below).</div>'
+
+
+def render_reply(answer: Answer) -> str:
+    """The chat bubble for an `Answer`: fixed tags around `as_html()` text."""
+    cited = viewable_citations(answer)
+    if not answer.answered:
+        related = "".join(
+            f'<div class="qa-related">[{n}] “{as_html(c.text)}” — {_doc_line(c.title, c.doc_id)}</div>'
+            for n, c in enumerate(cited, 1)
+        )
+        parts = [f'<div class="qa-abstain">{as_html(NO_ANSWER)}</div>']
+        if related:
+            parts.append(f'<div class="qa-heading">Closest related passages</div>{related}')
+            parts.append('<div class="qa-hint">Open a passage in the source viewer to read it in context.</div>')
+        return f'<div class="qa-reply qa-abstained">{"".join(parts)}</div>'
+
+    top = cited[0]
+    citations = "".join(
+        f'<div class="qa-citation">[{n}] {_doc_line(c.title, c.doc_id)}</div>' for n, c in enumerate(cited, 1)
+    )
+    parts = [
+        f'<div class="qa-answer">{as_html(answer.answer or "")}</div>',
+        disagreement_note(answer),
+        f'<div class="qa-quote">{quoted_sentence(top)} <span class="qa-doc">[1]</span></div>',
+        f'<div class="qa-heading">Citations</div><div class="qa-citations">{citations}</div>',
+        agreement_strip(answer),
+        '<div class="qa-hint">Open a citation in the source viewer to read it in its article.</div>',
+    ]
+    return f'<div class="qa-reply qa-answered">{"".join(parts)}</div>'
+
+
+def render_problem(message: str) -> str:
+    return f'<div class="qa-reply qa-problem">{as_html(message)}</div>'
+
+
+def render_question(question: str) -> str:
+    if len(question) > ECHO_MAX_CHARS:
+        question = question[:ECHO_MAX_CHARS] + "…"
+    return as_html(question)
+
+
+# ---------------------------------------------------------------- the source viewer
+
+
+def article_segments(text: str, citation: Citation | None) -> list[tuple[str, str | None]]:
+    """The whole article cut at the citation's exact offsets, for `gr.HighlightedText`: plain text,
+    the cited sentence, and the answer span inside it."""
+    if citation is None:
+        return [(text, None)]
+    start, end = citation.start, citation.end
+    a_start = citation.answer_start if citation.answer_start is not None else end
+    a_end = citation.answer_end if citation.answer_end is not None else end
+    cuts = [
+        (0, start, None),
+        (start, a_start, "cited sentence"),
+        (a_start, a_end, "answer"),
+        (a_end, end, "cited sentence"),
+        (end, len(text), None),
+    ]
+    return [(text[i:j], label) for i, j, label in cuts if j > i]
+
+
+def viewer_heading(document: Document) -> str:
+    date = document.date.isoformat() if document.date else "date unknown"
+    return f"### {literal(document.title)}\n\n{literal(date)} · {literal(document.doc_id)}"
+
+
+def citation_for_document(answer: Answer | None, doc_id: str) -> Citation | None:
+    """What to highlight when a whole source is chosen: that source's sentence in the shown answer."""
+    if answer is None:
+        return None
+    for c in viewable_citations(answer):
+        if c.doc_id == doc_id:
+            return c
+    for s in answer.sources:
+        if s.doc_id == doc_id and s.citation:
+            return s.citation
+    return None
+
+
+# ---------------------------------------------------------------- the app
+
+
+def build_app(engine: Any, *, title: str = "Ask the articles") -> gr.Blocks:
+    """The Blocks app over an engine with `.answer(question) -> Answer` and `.documents`."""
+    documents: dict[str, Document] = engine.documents
+    source_choices = [(f"{d.title} ({d.doc_id})", d.doc_id) for d in documents.values()]
+
+    def show(citation: Citation | None, doc_id: str | None):
+        document = documents.get(doc_id) if doc_id else None
+        if document is None:
+            return VIEWER_HINT, None
+        return viewer_heading(document), article_segments(document.text, citation)
+
+    def ask(question: str, history: list, turns: dict):
+        """One chat turn: the question is answered on its own; history is only what is on screen."""
+        history = list(history or [])
+        question = question if isinstance(question, str) else ""
+        try:
+            answer = engine.answer(question)
+        except InvalidQuestion as error:
+            if question.strip():
+                history.append({"role": "user", "content": render_question(question)})
+            history.append({"role": "assistant", "content": render_problem(friendly_problem(error))})
+            return question, history, turns, *[gr.update()] * 5
+        except Exception:
+            log.exception("answering %r failed", question[:200])
+            history.append({"role": "user", "content": render_question(question)})
+            history.append({"role": "assistant", "content": render_problem(
+                "Sorry, something went wrong while answering that. The details are in the server log.")})
+            return question, history, turns, *[gr.update()] * 5
+        history.append({"role": "user", "content": render_question(question)})
+        history.append({"role": "assistant", "content": render_reply(answer)})
+        shown = answer.model_dump(mode="json")
+        turns = {**(turns or {}), len(history) - 1: shown}
+        radio = _citation_radio(answer)
+        return "", history, turns, shown, radio, VIEWER_HINT, None, None
+
+    def pick_turn(turns: dict, evt: gr.SelectData):
+        """Clicking an earlier reply puts its citations in the selector."""
+        index = evt.index if isinstance(evt.index, int) else (evt.index or [None])[0]
+        shown = (turns or {}).get(index)
+        if shown is None:
+            return gr.update(), gr.update()
+        return shown, _citation_radio(Answer.model_validate(shown))
+
+    def open_citation(number: int | None, shown: dict | None):
+        if number is None or not shown:
+            return VIEWER_HINT, None, gr.update()
+        cited = viewable_citations(Answer.model_validate(shown))
+        if not 0 <= number < len(cited):
+            return VIEWER_HINT, None, gr.update()
+        citation = cited[number]
+        return *show(citation, citation.doc_id), citation.doc_id
+
+    def open_source(doc_id: str | None, shown: dict | None):
+        answer = Answer.model_validate(shown) if shown else None
+        return *show(citation_for_document(answer, doc_id or ""), doc_id), None
+
+    def answer_api(question: str) -> dict:
+        """Answer a question from the articles. Returns the `Answer` record as JSON: answered,
+        answer, confidence, citations (doc_id, title, offsets, sentence) and per-source agreement."""
+        try:
+            return engine.answer(question).model_dump(mode="json")
+        except InvalidQuestion as error:
+            raise gr.Error(friendly_problem(error)) from None
+
+    with gr.Blocks(title=title, analytics_enabled=False) as demo:
+        gr.Markdown(
+            f"# {literal(title)}\n\nAnswers are copied word for word from "
+            f"{len(documents)} articles, with the sentence they come from and what every source says. "
+            "When the articles don't answer, it says so."
+        )
+        turns = gr.State({})
+        shown = gr.State(None)
+        with gr.Row():
+            with gr.Column(scale=3):
+                chatbot = gr.Chatbot(
+                    label="Chat",
+                    elem_id="qa-chat",
+                    height=560,
+                    sanitize_html=True,
+                    render_markdown=False,  # messages are our HTML; see the module docstring
+                    latex_delimiters=[],
+                    allow_tags=False,
+                    buttons=[],
+                    feedback_options=None,
+                    group_consecutive_messages=False,
+                )
+                question = gr.Textbox(
+                    label="Your question",
+                    elem_id="qa-question",
+                    placeholder="Ask a question about the articles and press Enter",
+                    autofocus=True,
+                    submit_btn="Ask",
+                    max_lines=4,
+                )
+                examples = gr.Examples(examples=[[q] for q in EXAMPLES], inputs=[question], label="Examples")
+            with gr.Column(scale=2):
+                citation_picker = gr.Radio(
+                    label=PICKER_LABEL,
+                    elem_id="qa-citations",
+                    type="index",
+                    choices=[],
+                    info="Click one to open it in its article. Click an earlier reply to list its citations.",
+                )
+                source_picker = gr.Dropdown(
+                    label="Or read a source",
+                    elem_id="qa-sources",
+                    choices=source_choices,
+                    value=None,
+                )
+                heading = gr.Markdown(VIEWER_HINT, elem_id="qa-viewer-heading")
+                article = gr.HighlightedText(
+                    label="Article",
+                    elem_id="qa-article",
+                    color_map=HIGHLIGHT_COLORS,
+                    show_legend=True,
+                    show_inline_category=False,
+                    combine_adjacent=False,
+                    interactive=False,
+                )
+
+        chat_outputs = [question, chatbot, turns, shown, citation_picker, heading, article, source_picker]
+        question.submit(ask, [question, chatbot, turns], chat_outputs, api_visibility="private")
+        examples.load_input_event.then(ask, [question, chatbot, turns], chat_outputs, api_visibility="private")
+        chatbot.select(pick_turn, [turns], [shown, citation_picker], api_visibility="private")
+        chatbot.clear(lambda: ({}, None, gr.update(choices=[], value=None, label=PICKER_LABEL), VIEWER_HINT, None,
+                               None), None,
+                      [turns, shown, citation_picker, heading, article, source_picker], api_visibility="private")
+        citation_picker.input(open_citation, [citation_picker, shown], [heading, article, source_picker],
+                              api_visibility="private").then(None, js=SCROLL_TO_HIGHLIGHT)
+        source_picker.input(open_source, [source_picker, shown], [heading, article, citation_picker],
+                            api_visibility="private").then(None, js=SCROLL_TO_HIGHLIGHT)
+        gr.api(answer_api, api_name="answer")
+    return demo
+
+
+def picker_label(answer: Answer) -> str:
+    """The citation picker's label names the question whose reply it lists (Gradio shows labels as
+    text), so after clicking an earlier reply it is clear which citations are on offer."""
+    question = " ".join(answer.question.split())
+    if len(question) > PICKER_QUESTION_CHARS:
+        question = question[:PICKER_QUESTION_CHARS] + "…"
+    return f"{PICKER_LABEL}: “{question}”"
+
+
+def _citation_radio(answer: Answer):
+    labels = [citation_label(n, c) for n, c in enumerate(viewable_citations(answer), 1)]
+    return gr.update(choices=[(label, i) for i, label in enumerate(labels)], value=None, label=picker_label(answer))
