@@ -17,7 +17,6 @@ piece never cuts a name in half, so `sentence[start:end]` is always text a perso
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import threading
@@ -310,11 +309,6 @@ def _is_abbreviation(text: str) -> bool:
 def _opens(text: str, closer: str) -> bool:
     opener = {")": "(", "”": "“", "’": "‘"}[closer]
     return text.count(opener) >= text.count(closer)
-
-
-def card() -> dict:
-    """What the shipped weights were trained on and how they scored (written by bench/train_reader.py)."""
-    return json.loads(CARD_PATH.read_text(encoding="utf-8")) if CARD_PATH.is_file() else {}
 
 
 _shared: dict[Path, Reader] = {}
