@@ -21,6 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from common import auroc  # noqa: E402
+
 from qa.engine import Engine  # noqa: E402
 from qa.evaluation import load_questions, span_matches  # noqa: E402
 from qa.retrieve import retrieve  # noqa: E402
@@ -53,13 +55,6 @@ def best_cut(seen: list[tuple[float, bool, bool]]) -> tuple[float, float]:
     return max(((cut, accuracy_at(cut, seen)) for cut in cuts), key=lambda pair: (pair[1], pair[0]))
 
 
-def auroc(seen: list[tuple[float, bool, bool]]) -> float:
-    pos = [c for c, _, answerable in seen if answerable]
-    neg = [c for c, _, answerable in seen if not answerable]
-    pairs = [(p > n) + 0.5 * (p == n) for p in pos for n in neg]
-    return sum(pairs) / len(pairs) if pairs else float("nan")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--questions", default=str(DEFAULT_QUESTIONS))
@@ -77,7 +72,8 @@ def main() -> None:
     print(f"threshold {cut:.4f}: accuracy (right answer or rightful abstention) {accuracy:.3f}")
     for conf, right, answerable_ in sorted(seen):
         print(f"  {conf:.3f}  {'answerable' if answerable_ else 'unanswerable':<12} {'right' if right else ''}")
-    print(f"answerable vs unanswerable AUROC of the confidence: {auroc(seen):.3f}")
+    print(f"answerable vs unanswerable AUROC of the confidence: "
+          f"{auroc([conf for conf, _, _ in seen], [answerable for _, _, answerable in seen]):.3f}")
     if args.write:
         model = json.loads(CARD_PATH.read_text(encoding="utf-8"))
         model["threshold"] = round(cut, 4)

@@ -30,6 +30,17 @@ def bench_env() -> dict[str, str]:
 os.environ.update(BENCH_ENV)
 
 
+def auroc(scores, positive) -> float:
+    """The chance that a random positive scores above a random negative (ties count half)."""
+    import numpy as np
+
+    scores, positive = np.asarray(scores, dtype=float), np.asarray(positive, dtype=bool)
+    pos, neg = scores[positive], scores[~positive]
+    if not len(pos) or not len(neg):
+        return float("nan")
+    return float((pos[:, None] > neg[None, :]).mean() + 0.5 * (pos[:, None] == neg[None, :]).mean())
+
+
 def percentile(values: list[float], q: float) -> float:
     """Nearest-rank percentile (q in 0..1)."""
     ordered = sorted(values)

@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import auroc  # noqa: E402
 from squad_data import DEFAULT_SQUAD, best_f1, exact, load_articles, split  # noqa: E402
 
 from qa import reader  # noqa: E402
@@ -183,13 +184,6 @@ def validate(read, examples: list[Example]) -> dict:
         "span_f1_on_gold_sentence": round(100 * statistics.fmean(f1), 1),
         "answers_vs_not_auroc": round(auroc(np.array(margins), np.array(labels)), 3),
     }
-
-
-def auroc(scores: np.ndarray, positive: np.ndarray) -> float:
-    pos, neg = scores[positive], scores[~positive]
-    if not len(pos) or not len(neg):
-        return float("nan")
-    return float((pos[:, None] > neg[None, :]).mean() + 0.5 * (pos[:, None] == neg[None, :]).mean())
 
 
 def main() -> None:

@@ -223,6 +223,20 @@ class OnnxUnavailable(Exception):
     """The ONNX encoder cannot be made or loaded; the message says why (PyTorch is used instead)."""
 
 
+def onnx_session(onnx_file: Path):
+    """An onnxruntime session set up for a small shared CPU (the encoder's and the reader's)."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = min(2, os.cpu_count() or 1)
+    options.inter_op_num_threads = 1
+    # Spinning threads burn a core waiting for work: on a shared 2-core machine that stalls
+    # everything else (and the forward pass itself when the other core is busy).
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.log_severity_level = 3
+    return ort.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
+
+
 class OnnxEncoder:
     """A sentence-transformers model of the common layout (Transformer -> mean Pooling [-> Normalize])
     as one ONNX graph that returns unit-length sentence vectors, run by onnxruntime.
@@ -233,17 +247,9 @@ class OnnxEncoder:
     """
 
     def __init__(self, onnx_file: Path, model_dir: Path):
-        import onnxruntime as ort
         from tokenizers import Tokenizer
 
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = min(2, os.cpu_count() or 1)
-        options.inter_op_num_threads = 1
-        # Spinning threads burn a core waiting for work: on a shared 2-core machine that stalls
-        # everything else (and the forward pass itself when the other core is busy).
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        options.log_severity_level = 3
-        self._session = ort.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
+        self._session = onnx_session(onnx_file)
         self._inputs = {i.name for i in self._session.get_inputs()}
         self._tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self._tokenizer.no_padding()

@@ -191,12 +191,12 @@ class _OnnxUnavailable(Exception):
 def _onnx_session(encoder_dir: Path, weights: Path, torch_model):
     """An onnxruntime session of the reader, exported once per (encoder, weights) into the cache."""
     try:
-        import onnxruntime as ort
+        import onnxruntime  # noqa: F401
     except ImportError as err:
         raise _OnnxUnavailable("onnxruntime is not installed") from err
     from filelock import FileLock
 
-    from qa.embedding import cache_dir, sha256_of
+    from qa.embedding import cache_dir, onnx_session, sha256_of
 
     key = sha256_of(weights)[:16]
     folder = cache_dir() / "onnx" / f"reader-v{ONNX_EXPORT_VERSION}-{encoder_dir.name}-{key}"
@@ -205,13 +205,8 @@ def _onnx_session(encoder_dir: Path, weights: Path, torch_model):
     with FileLock(str(folder) + ".lock"):
         if not target.is_file():
             _export(torch_model(), target)
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = min(2, os.cpu_count() or 1)
-    options.inter_op_num_threads = 1
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # see embedding.OnnxEncoder
-    options.log_severity_level = 3
     try:
-        return ort.InferenceSession(str(target), options, providers=["CPUExecutionProvider"])
+        return onnx_session(target)
     except Exception as err:  # a damaged file: made again next time
         target.unlink(missing_ok=True)
         raise _OnnxUnavailable(f"cannot load {target}: {err}") from err
