@@ -4,7 +4,8 @@ The reader is fine-tuned on SQuAD (bench/train_reader.py), whose questions share
 words with their paragraph. News readers paraphrase, so its margins shift on news; its *ranking* of
 answerable over unanswerable questions carries over, so only the operating point (the confidence
 below which the engine abstains) is chosen here, on questions written for this purpose
-(tests/calibration/questions.jsonl), never on the regression set that measures the system. The cut maximises right answers plus rightful abstentions, and sits midway between the two
+(tests/calibration/questions.jsonl), never on the regression set that measures the system. The
+cut maximises right answers plus rightful abstentions, and sits midway between the two
 neighbouring observed confidences so that it does not hug one question.
 
 Run: .venv/bin/python bench/calibrate_threshold.py [--questions FILE] [--corpus DIR] [--write]

@@ -73,9 +73,9 @@ def new_process(corpus: Path, index_dir: Path, question: str) -> dict:
 
 
 def timed_pass(
-    engine, questions: list[str], timer=None, forget: str | None = None, agreement: bool = True
+    engine, questions: list[str], timer=None, forget: bool = False, agreement: bool = True
 ) -> list[float]:
-    """Milliseconds per answer() over the questions; `forget="query"` forgets cached query vectors first."""
+    """Milliseconds per answer() over the questions; `forget` clears cached query vectors before each."""
     times = []
     for q in questions:
         if forget:
@@ -94,9 +94,9 @@ def warm_answers(engine, questions: list[str], repeat: int) -> None:
           f"(encoder backend: {engine.embedder.backend})")
     timed_pass(engine, questions)  # warm-up: first forward passes, lazy imports, the reader's first forward
     modes = {
-        "new question": ("query", True, True, "the question's vector is computed"),
-        "new question, agreement off": ("query", False, False, "answer(agreement=False): the answer before issue 4"),
-        "repeated question": (None, False, True, "every vector cached"),
+        "new question": (True, True, True, "the question's vector is computed"),
+        "new question, agreement off": (True, False, False, "answer(agreement=False): the answer before issue 4"),
+        "repeated question": (False, False, True, "every vector cached"),
     }
     print(f"  {'':<30}{'p50 ms':<24}{'p95 ms':<24}")
     medians = {}
@@ -110,8 +110,8 @@ def warm_answers(engine, questions: list[str], repeat: int) -> None:
             medians[label] = statistics.median(p50)
             print(f"  {label:<30}{spread(p50):<24}{spread(p95):<24}{note}")
     answered = [q for q in questions if engine.answer(q).answered]  # agreement runs only for these
-    with_agreement = [percentile(timed_pass(engine, answered, None, "query", True), .5) for _ in range(repeat)]
-    without = [percentile(timed_pass(engine, answered, None, "query", False), .5) for _ in range(repeat)]
+    with_agreement = [percentile(timed_pass(engine, answered, None, True, True), .5) for _ in range(repeat)]
+    without = [percentile(timed_pass(engine, answered, None, True, False), .5) for _ in range(repeat)]
     print(f"  answered questions only ({len(answered)}): p50 {spread(with_agreement)} ms with agreement, "
           f"{spread(without)} ms without: agreement costs "
           f"{statistics.median(with_agreement) / statistics.median(without):.2f}x (issue 4 target: within 1.5x; "

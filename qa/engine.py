@@ -101,14 +101,11 @@ class Engine:
         )
         self.sync_report: SyncReport = self.index.sync(rebuild=rebuild, progress=progress)
         self.documents = {d.doc_id: d for d in self.corpus.documents}
-        self._reader: Reader | None = None
 
     @property
     def reader(self) -> Reader:
         """The extractive reader, loaded on the first question (indexing alone never needs it)."""
-        if self._reader is None:
-            self._reader = shared_reader()  # finding it hashes the model file: once per engine
-        return self._reader
+        return shared_reader()
 
     def answer(
         self, question: str, *, k: int = RETRIEVE_K, fusion: Fusion = "rrf", agreement: bool = True

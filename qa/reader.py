@@ -25,10 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.embedding import ModelUnavailable
+from qa.embedding import BACKEND_ENV, ModelUnavailable
 
 logger = logging.getLogger(__name__)
-BACKEND_ENV = "QA_EMBEDDING_BACKEND"  # auto | onnx | torch: one switch for both models
 WEIGHTS_PATH = Path(__file__).with_name("reader_model.safetensors")
 CARD_PATH = Path(__file__).with_name("reader_model.json")
 TRAINABLE_LAYERS = 4  # of MiniLM's 6; the two below and the embeddings stay as shipped
@@ -311,8 +310,7 @@ _shared_lock = threading.Lock()
 
 
 def shared_reader(encoder_dir: Path | None = None) -> Reader:
-    """One reader per process: engines share it like they share the embedder. (Finding the default
-    encoder verifies the model file's hash: callers keep the reader rather than ask again.)"""
+    """One reader per process: engines share it like they share the embedder."""
     from qa.embedding import bundled_minilm_dir
 
     folder = encoder_dir or bundled_minilm_dir()
