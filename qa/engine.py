@@ -160,7 +160,7 @@ class Engine:
                 text=h.passage.text,
                 score=round(h.fused, 4),
             )
-            for h in hits[:RELATED_CITATIONS]
+            for h in selection.ranked_hits(hits)[:RELATED_CITATIONS]
         ]
         return Answer(
             question=question,

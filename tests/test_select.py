@@ -76,6 +76,20 @@ def test_the_selector_answers_from_the_sentence_that_holds_the_answer_not_the_to
     assert (selection.best.start, selection.best.end) == (200 + answering.index("2.5"), 200 + answering.index(" into"))
 
 
+def test_even_when_abstaining_the_sentences_are_offered_in_the_readers_order(reader):
+    distractor = "Ukrainian forces have launched a new offensive in Russia's Kursk region."
+    answering = "The troops advanced 2.5 km (1.5 miles) into the region on the first day."
+    others = ["Zelensky spoke to Reuters on Friday.", "The talks will resume next week."]
+    hits = [hit_for(distractor, start=0, rank=1), hit_for(answering, start=200, rank=2),
+            hit_for(others[0], start=400, rank=3), hit_for(others[1], start=600, rank=4)]
+    selection = select_answer("How far did the troops advance?", hits, reader, threshold=1.01)
+    assert not selection.answered
+    ranked = [h.passage.text for h in selection.ranked_hits(hits)]
+    assert ranked[0] == answering  # the reader's pick leads
+    assert ranked[-1] == others[1]  # beyond the sentences read, the retrieval order stands
+    assert sorted(ranked) == sorted(h.passage.text for h in hits)
+
+
 def test_the_confidence_is_the_margin_squashed_and_decides_abstention(reader):
     hits = [hit_for("The troops advanced 2.5 km (1.5 miles) into the region on the first day.")]
     sure = select_answer("How far did the troops advance?", hits, reader, threshold=0.0)
