@@ -9,6 +9,7 @@ Run: .venv/bin/python bench/retrieval.py [--questions FILE] [--repeat N]
 from __future__ import annotations
 
 import argparse
+import math
 import statistics
 import subprocess
 import sys
@@ -52,17 +53,20 @@ def reranked_by_reader(engine: Engine, question: str, hits: list, depth: int) ->
 def quality(engine: Engine, questions: list[dict]) -> dict[str, dict[str, float]]:
     documents = {d.doc_id: d.text for d in engine.corpus.documents}
     table = {}
-    rows = [(fusion, None) for fusion in FUSIONS] + [("rrf", READ_SENTENCES), ("rrf", 10)]
+    rows = [(fusion, None) for fusion in FUSIONS] + [("rrf", READ_SENTENCES), ("rrf", 10), ("equal votes", None)]
     for fusion, depth in rows:
         ranks = []
         for item in questions:
             vector = engine.embedder.encode_query(item["question"])
-            hits = retrieve(engine.index, item["question"], vector, k=10, fusion=fusion)
+            if fusion == "equal votes":  # the fusion before BM25's vote was weighted by its match
+                hits = retrieve(engine.index, item["question"], vector, k=10, lexical_trust=math.inf)
+            else:
+                hits = retrieve(engine.index, item["question"], vector, k=10, fusion=fusion)
             if depth:
                 hits = reranked_by_reader(engine, item["question"], hits, depth)
             ranks.append(first_relevant_rank(hits, evidence_spans(item, documents)))
         n = len(ranks)
-        label = f"hybrid+reader@{depth}" if depth else {"rrf": "hybrid"}.get(fusion, fusion)
+        label = f"hybrid+reader@{depth}" if depth else {"rrf": "hybrid", "equal votes": "plain RRF"}.get(fusion, fusion)
         table[label] = {
             "hit@1": sum(1 for r in ranks if r == 1) / n,
             "hit@3": sum(1 for r in ranks if r and r <= 3) / n,
@@ -112,8 +116,9 @@ def main() -> None:
     print(f"{'retriever':<20}{'hit@1':>8}{'hit@3':>8}{'MRR':>8}")
     for label, row in quality(engine, questions).items():
         print(f"{label:<20}{row['hit@1']:>8.3f}{row['hit@3']:>8.3f}{row['MRR']:>8.3f}")
-    print(f"(hybrid+reader@N: the top N hybrid sentences re-ordered by the reader's answer margin, as the "
-          f"engine cites them; the engine reads N = {READ_SENTENCES})")
+    print(f"(hybrid: RRF with BM25's vote weighted by how well the question is matched word for word; "
+          f"plain RRF: equal votes.\n hybrid+reader@N: the top N hybrid sentences re-ordered by the reader's "
+          f"answer margin, as the engine cites them; the engine reads N = {READ_SENTENCES})")
 
     builds = [cold_build_seconds() for _ in range(3)]
     print(f"\ncold index build for the seeds (new process, incl. model load), 3 runs: "

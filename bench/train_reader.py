@@ -37,6 +37,7 @@ from squad_data import DEFAULT_SQUAD, best_f1, exact, load_articles, split  # no
 from qa import reader  # noqa: E402
 from qa.corpus import sentence_spans  # noqa: E402
 from qa.embedding import bundled_minilm_dir  # noqa: E402
+from qa.index import tokenize  # noqa: E402
 
 VALIDATION_ARTICLES = 2
 _WORDS = re.compile(r"\w+")
@@ -97,6 +98,22 @@ def question_examples(qa: dict, context: str, spans: list[tuple[int, int]]) -> l
         where = where if where is not None else most_overlapping(None)
         if where is not None:
             out.append(Example(q, context[slice(*spans[where])], None, ()))
+    return out
+
+
+def with_shared_words_dropped(examples: list[Example], rate: float, seed: int = 7) -> list[Example]:
+    """A copy of each example whose question lost, at random, `rate` of the content words it shares
+    with the sentence (stemmed, as BM25 sees them): news readers ask in their own words, and SQuAD's
+    questions mostly reuse the paragraph's, which teaches the reader to match words, not meaning."""
+    rng = random.Random(seed)
+    out = []
+    for x in examples:
+        shared = set(tokenize(x.sentence))
+        kept = [w for w in x.question.split()
+                if not ((terms := tokenize(w)) and set(terms) <= shared and rng.random() < rate)]
+        question = " ".join(kept)
+        if question != x.question and len(kept) > 1:
+            out.append(Example(question, x.sentence, x.answer, x.answers))
     return out
 
 
@@ -196,6 +213,9 @@ def main() -> None:
     parser.add_argument("--layers", type=int, default=reader.TRAINABLE_LAYERS, help="top encoder layers to fine-tune")
     parser.add_argument("--out", default=str(reader.WEIGHTS_PATH), help="weights file (its card goes beside it)")
     parser.add_argument("--limit", type=int, default=0, help="train on the first N examples only (a smoke run)")
+    parser.add_argument("--drop-shared", type=float, default=0.0,
+                        help="also train on copies whose questions lose this share of the words they share "
+                             "with the sentence (0: no copies)")
     args = parser.parse_args()
     if not Path(args.squad).exists():
         print(f"SQuAD file not found at {args.squad}: nothing to train on")
@@ -211,6 +231,8 @@ def main() -> None:
     training = examples_of(train_articles)
     if args.limit:
         training = training[: args.limit]
+    if args.drop_shared:
+        training = training + with_shared_words_dropped(training, args.drop_shared)
     validation = examples_of(validation_articles)
     print(f"{len(training)} training examples ({sum(x.answer is not None for x in training)} with an answer), "
           f"{len(validation)} validation examples")
@@ -234,6 +256,7 @@ def main() -> None:
                    f"{args.layers} layers fine-tuned, stored in float16",
         "training_examples": len(training),
         "epochs": args.epochs, "batch_size": args.batch_size, "learning_rate": args.lr,
+        "shared_words_dropped_in_copies": args.drop_shared,
         "training_minutes": round(minutes, 1),
         **figures,
     }

@@ -2,12 +2,20 @@
 
 Reciprocal rank fusion (k=60) over the top of each list is the default: it needs no score
 calibration across corpora. Fusing whole rankings dilutes the signal (a passage ranked 80th by both
-retrievers outranks one ranked 1st by one of them), so each list is cut to `depth` first. The
-weighted alternative mixes min-max normalised BM25 with cosine similarity.
+retrievers outranks one ranked 1st by one of them), so each list is cut to `depth` first.
+
+BM25's vote is weighted by how well the question is matched word for word at all: its best passage's
+score over the score of an ideal passage holding every query term (`bm25_norm`), doubled and capped
+at 1. A question asked in the article's own words keeps BM25's full vote; a paraphrase that shares
+only a word or two with any sentence ranks by rare-word accidents, and there the dense ranking should
+lead. The factor 2 is the largest down-weighting that cost nothing on the fitting sets (SQuAD 2.0 dev
+articles 1-17 and tests/calibration; see bench/retrieval.py). The weighted alternative mixes min-max
+normalised BM25 with cosine similarity.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -18,6 +26,7 @@ from qa.models import Passage
 
 RRF_K = 60
 FUSION_DEPTH = 20
+LEXICAL_TRUST = 2.0  # BM25's RRF weight is min(1, LEXICAL_TRUST * bm25_norm of its best passage)
 Fusion = Literal["rrf", "weighted", "bm25", "dense"]
 
 
@@ -40,7 +49,9 @@ def retrieve(
     k: int = 10,
     fusion: Fusion = "rrf",
     depth: int = FUSION_DEPTH,
+    lexical_trust: float = LEXICAL_TRUST,
 ) -> list[Hit]:
+    """The top `k` passages. `lexical_trust=math.inf` gives BM25 an equal vote always (plain RRF)."""
     terms = tokenize(question)
     total, candidates = index.bm25.score_array(terms)  # every passage's score, 0 without a query term
     ideal = index.bm25.ideal_score(terms)
@@ -52,7 +63,8 @@ def retrieve(
     bm25_scores = {row: score for row in rows if (score := float(total[row]))}
     cosines = index.vectors[rows] @ query_vector if rows else np.zeros(0)
     cosine = dict(zip(rows, cosines.tolist()))
-    fused = fuse(fusion, rows, bm25_rank, dense_rank, bm25_scores, cosine)
+    bm25_weight = lexical_weight(bm25_list[0][1] / ideal if bm25_list else 0.0, lexical_trust)
+    fused = fuse(fusion, rows, bm25_rank, dense_rank, bm25_scores, cosine, bm25_weight)
     ranked = sorted(rows, key=lambda row: -fused[row])[:k]
     return [
         Hit(
@@ -76,9 +88,10 @@ def fuse(
     dense_rank: dict[int, int],
     bm25_scores: dict[int, float],
     cosine: dict[int, float],
+    bm25_weight: float = 1.0,
 ) -> dict[int, float]:
     if fusion == "rrf":
-        return {row: fuse_rrf(bm25_rank.get(row), dense_rank.get(row)) for row in rows}
+        return {row: bm25_weight * fuse_rrf(bm25_rank.get(row)) + fuse_rrf(dense_rank.get(row)) for row in rows}
     if fusion == "bm25":
         return {row: bm25_scores.get(row, 0.0) for row in rows}
     if fusion == "dense":
@@ -86,6 +99,12 @@ def fuse(
     if fusion == "weighted":
         return fuse_weighted(rows, bm25_scores, cosine)
     raise ValueError(f"unknown fusion {fusion!r}: choose rrf, weighted, bm25 or dense")
+
+
+def lexical_weight(best_bm25_norm: float, trust: float = LEXICAL_TRUST) -> float:
+    """BM25's say in the fusion: full when some passage matches at least 1/trust of the question's
+    term weight, less the fewer of its words any passage shares."""
+    return 1.0 if math.isinf(trust) else min(1.0, trust * best_bm25_norm)
 
 
 def fuse_rrf(*ranks: int | None, k: int = RRF_K) -> float:

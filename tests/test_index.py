@@ -6,6 +6,7 @@ Every test builds its own small index in tmp_path with the real MiniLM model and
 from __future__ import annotations
 
 import json
+import math
 import shutil
 import subprocess
 import sys
@@ -30,7 +31,7 @@ from qa.index import (
     open_chroma,
     tokenize,
 )
-from qa.retrieve import fuse_rrf, retrieve
+from qa.retrieve import fuse_rrf, lexical_weight, retrieve
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 EDITED_DOC = "001_ba940ec7e439679a"
@@ -369,13 +370,27 @@ def test_every_hit_carries_its_passage_scores_and_ranks(seed_index, embedder):
     assert any("Kursk" in hit.passage.text for hit in hits[:3])
 
 
-def test_reciprocal_rank_fusion_is_the_default(seed_index, embedder):
+def test_reciprocal_rank_fusion_is_the_default_with_bm25s_vote_weighted_by_its_match(seed_index, embedder):
     query_vector = embedder.encode_query(QUESTION)
     hits = retrieve(seed_index, QUESTION, query_vector)
     assert hits == retrieve(seed_index, QUESTION, query_vector, fusion="rrf")
+    best_norm = max(seed_index.bm25.scores_for(QUESTION).values()) / seed_index.bm25.ideal_score(tokenize(QUESTION))
+    weight = lexical_weight(best_norm)
     for hit in hits:
-        assert hit.fused == pytest.approx(fuse_rrf(hit.bm25_rank, hit.dense_rank))
+        assert hit.fused == pytest.approx(weight * fuse_rrf(hit.bm25_rank) + fuse_rrf(hit.dense_rank))
     assert [h.fused for h in hits] == sorted((h.fused for h in hits), reverse=True)
+    plain = retrieve(seed_index, QUESTION, query_vector, lexical_trust=math.inf)
+    for hit in plain:
+        assert hit.fused == pytest.approx(fuse_rrf(hit.bm25_rank, hit.dense_rank))
+
+
+@pytest.mark.parametrize(
+    "best_bm25_norm, weight",
+    [(0.9, 1.0), (0.5, 1.0), (0.25, 0.5), (0.05, 0.1), (0.0, 0.0)],  # half the question's words matched: a full vote
+)
+def test_bm25_has_a_full_vote_only_when_some_passage_shares_the_questions_words(best_bm25_norm, weight):
+    assert lexical_weight(best_bm25_norm) == pytest.approx(weight)
+    assert lexical_weight(best_bm25_norm, math.inf) == 1.0
 
 
 def test_weighted_fusion_mixes_normalised_bm25_with_cosine(seed_index, embedder):
