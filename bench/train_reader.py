@@ -11,9 +11,13 @@ sentence-level examples, segmented by the corpus's own segmenter:
   (the reader must learn that an on-topic sentence is not yet an answer);
 - unanswerable (SQuAD 2.0's adversarial, on-topic kind): the sentence holding the "plausible
   answer" the annotators wrote, or else the most overlapping sentence, labelled "no answer".
+- and a paraphrase-like copy of each: the same example with the question stripped, at random, of a
+  share (`--drop-shared`) of the content words it shares with the sentence. SQuAD's annotators wrote
+  their questions looking at the paragraph; news readers do not, and a reader trained only on the
+  former learns to match words. The copies lifted validation span F1 from 67.5 to 70.7 (see the card).
 
-Run: .venv/bin/python bench/train_reader.py [--squad PATH] [--epochs N] [--threads N]
-Takes about 12 minutes on 2 cores (3 epochs, 7,188 examples); then run bench/calibrate_threshold.py --write.
+Run: .venv/bin/python bench/train_reader.py [--squad PATH] [--epochs N] [--drop-shared R] [--threads N]
+Takes about 20 minutes on 2 cores with the defaults; then run bench/calibrate_threshold.py --write.
 """
 
 from __future__ import annotations
@@ -206,14 +210,14 @@ def validate(read, examples: list[Example]) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--squad", default=str(DEFAULT_SQUAD))
-    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=1e-4)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--layers", type=int, default=reader.TRAINABLE_LAYERS, help="top encoder layers to fine-tune")
     parser.add_argument("--out", default=str(reader.WEIGHTS_PATH), help="weights file (its card goes beside it)")
     parser.add_argument("--limit", type=int, default=0, help="train on the first N examples only (a smoke run)")
-    parser.add_argument("--drop-shared", type=float, default=0.0,
+    parser.add_argument("--drop-shared", type=float, default=0.5,
                         help="also train on copies whose questions lose this share of the words they share "
                              "with the sentence (0: no copies)")
     args = parser.parse_args()
