@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 from qa.engine import Engine  # noqa: E402
 from qa.evaluation import load_questions  # noqa: E402
 from qa.retrieve import retrieve  # noqa: E402
-from qa.select import READ_SENTENCES, Selection, read_spans  # noqa: E402
+from qa.select import READ_SENTENCES, in_reader_order, read_spans  # noqa: E402
 
 FUSIONS = ("bm25", "dense", "rrf", "weighted")
 
@@ -46,8 +46,7 @@ def first_relevant_rank(hits, spans) -> int | None:
 
 def reranked_by_reader(engine: Engine, question: str, hits: list, depth: int) -> list:
     """The hits as the engine cites them: the reader's margin orders the top `depth` sentences."""
-    spans = read_spans(question, hits, engine.reader, depth)
-    return Selection(False, 0.0, spans[0] if spans else None, tuple(spans)).ranked_hits(hits)
+    return in_reader_order(read_spans(question, hits, engine.reader, depth), hits)
 
 
 def quality(engine: Engine, questions: list[dict]) -> dict[str, dict[str, float]]:

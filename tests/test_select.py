@@ -18,7 +18,7 @@ def reader():
 
 def hit_for(sentence: str, start: int = 100, rank: int = 1) -> Hit:
     passage = Passage(passage_id=f"doc@{start}", doc_id="doc", start=start, end=start + len(sentence), text=sentence)
-    return Hit(passage=passage, row=0, bm25=1.0, bm25_norm=0.5, cosine=0.6, fused=1 / (60 + rank),
+    return Hit(passage=passage, row=start, bm25=1.0, bm25_norm=0.5, cosine=0.6, fused=1 / (60 + rank),
                bm25_rank=rank, dense_rank=rank)
 
 
