@@ -25,7 +25,6 @@ from qa.evaluation import load_questions  # noqa: E402
 from qa.retrieve import retrieve  # noqa: E402
 from qa.select import READ_SENTENCES, in_reader_order, read_spans  # noqa: E402
 
-FUSIONS = ("bm25", "dense", "rrf", "weighted")
 
 
 def evidence_spans(item: dict, documents: dict[str, str]) -> dict[str, tuple[int, int]]:
@@ -49,23 +48,30 @@ def reranked_by_reader(engine: Engine, question: str, hits: list, depth: int) ->
     return in_reader_order(read_spans(question, hits, engine.reader, depth), hits)
 
 
+# label -> (retrieve's options, how many top sentences the reader re-orders; 0: none)
+ROWS: dict[str, tuple[dict, int]] = {
+    **{fusion: ({"fusion": fusion}, 0) for fusion in ("bm25", "dense")},
+    "hybrid": ({}, 0),
+    "weighted": ({"fusion": "weighted"}, 0),
+    f"hybrid+reader@{READ_SENTENCES}": ({}, READ_SENTENCES),
+    "hybrid+reader@10": ({}, 10),
+    "summed votes": ({"votes": "sum"}, 0),
+    "plain RRF": ({"votes": "sum", "lexical_trust": math.inf}, 0),
+}
+
+
 def quality(engine: Engine, questions: list[dict]) -> dict[str, dict[str, float]]:
     documents = {d.doc_id: d.text for d in engine.corpus.documents}
     table = {}
-    rows = [(fusion, None) for fusion in FUSIONS] + [("rrf", READ_SENTENCES), ("rrf", 10), ("equal votes", None)]
-    for fusion, depth in rows:
+    for label, (options, depth) in ROWS.items():
         ranks = []
         for item in questions:
             vector = engine.embedder.encode_query(item["question"])
-            if fusion == "equal votes":  # the fusion before BM25's vote was weighted by its match
-                hits = retrieve(engine.index, item["question"], vector, k=10, lexical_trust=math.inf)
-            else:
-                hits = retrieve(engine.index, item["question"], vector, k=10, fusion=fusion)
+            hits = retrieve(engine.index, item["question"], vector, k=10, **options)
             if depth:
                 hits = reranked_by_reader(engine, item["question"], hits, depth)
             ranks.append(first_relevant_rank(hits, evidence_spans(item, documents)))
         n = len(ranks)
-        label = f"hybrid+reader@{depth}" if depth else {"rrf": "hybrid", "equal votes": "plain RRF"}.get(fusion, fusion)
         table[label] = {
             "hit@1": sum(1 for r in ranks if r == 1) / n,
             "hit@3": sum(1 for r in ranks if r and r <= 3) / n,
@@ -115,8 +121,9 @@ def main() -> None:
     print(f"{'retriever':<20}{'hit@1':>8}{'hit@3':>8}{'MRR':>8}")
     for label, row in quality(engine, questions).items():
         print(f"{label:<20}{row['hit@1']:>8.3f}{row['hit@3']:>8.3f}{row['MRR']:>8.3f}")
-    print(f"(hybrid: RRF with BM25's vote weighted by how well the question is matched word for word; "
-          f"plain RRF: equal votes.\n hybrid+reader@N: the top N hybrid sentences re-ordered by the reader's "
+    print(f"(hybrid: RRF, each passage keeping the better of its two votes, BM25's weighted by how well the "
+          f"question is matched word for word;\n summed votes: the same votes added; plain RRF: equal votes added.\n"
+          f" hybrid+reader@N: the top N hybrid sentences re-ordered by the reader's "
           f"answer margin, as the engine cites them; the engine reads N = {READ_SENTENCES})")
 
     builds = [cold_build_seconds() for _ in range(3)]

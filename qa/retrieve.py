@@ -4,6 +4,13 @@ Reciprocal rank fusion (k=60) over the top of each list is the default: it needs
 calibration across corpora. Fusing whole rankings dilutes the signal (a passage ranked 80th by both
 retrievers outranks one ranked 1st by one of them), so each list is cut to `depth` first.
 
+A passage keeps its better vote, not the sum of its two (CombMAX over the RRF votes; the sum only
+breaks ties). Summing rewards consensus, and on a question put in other words than the article's the
+two retrievers rarely agree on the answering sentence: the sum then lifts sentences that both rank
+middling (on topic, not the answer) above the one sentence a retriever ranks first. Taking the better
+vote interleaves the two rankings instead. On every fitting set it was at least as good as the sum:
+SQuAD 2.0 dev articles 1-17 MRR 0.800 -> 0.802, tests/calibration 0.878 -> 0.942.
+
 BM25's vote is weighted by how well the question is matched word for word at all: its best passage's
 score over the score of an ideal passage holding every query term (`bm25_norm`), doubled and capped
 at 1. A question asked in the article's own words keeps BM25's full vote; a paraphrase that shares
@@ -25,9 +32,11 @@ from qa.index import HybridIndex, tokenize
 from qa.models import Passage
 
 RRF_K = 60
+TIE_BREAK = 1e-3  # the summed votes' share of the fused score: smaller than any gap between two ranks' votes
 FUSION_DEPTH = 20
 LEXICAL_TRUST = 2.0  # BM25's RRF weight is min(1, LEXICAL_TRUST * bm25_norm of its best passage)
 Fusion = Literal["rrf", "weighted", "bm25", "dense"]
+Votes = Literal["best", "sum"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,8 +59,10 @@ def retrieve(
     fusion: Fusion = "rrf",
     depth: int = FUSION_DEPTH,
     lexical_trust: float = LEXICAL_TRUST,
+    votes: Votes = "best",
 ) -> list[Hit]:
-    """The top `k` passages. `lexical_trust=math.inf` gives BM25 an equal vote always (plain RRF)."""
+    """The top `k` passages. `lexical_trust=math.inf` gives BM25 an equal vote always; `votes="sum"`
+    adds a passage's two RRF votes (plain RRF is both)."""
     terms = tokenize(question)
     total, candidates = index.bm25.score_array(terms)  # every passage's score, 0 without a query term
     ideal = index.bm25.ideal_score(terms)
@@ -64,7 +75,7 @@ def retrieve(
     cosines = index.vectors[rows] @ query_vector if rows else np.zeros(0)
     cosine = dict(zip(rows, cosines.tolist()))
     bm25_weight = lexical_weight(bm25_list[0][1] / ideal if bm25_list else 0.0, lexical_trust)
-    fused = fuse(fusion, rows, bm25_rank, dense_rank, bm25_scores, cosine, bm25_weight)
+    fused = fuse(fusion, rows, bm25_rank, dense_rank, bm25_scores, cosine, bm25_weight, votes)
     ranked = sorted(rows, key=lambda row: -fused[row])[:k]
     return [
         Hit(
@@ -89,9 +100,13 @@ def fuse(
     bm25_scores: dict[int, float],
     cosine: dict[int, float],
     bm25_weight: float = 1.0,
+    votes: Votes = "best",
 ) -> dict[int, float]:
     if fusion == "rrf":
-        return {row: bm25_weight * fuse_rrf(bm25_rank.get(row)) + fuse_rrf(dense_rank.get(row)) for row in rows}
+        return {
+            row: rrf_score(bm25_weight * fuse_rrf(bm25_rank.get(row)), fuse_rrf(dense_rank.get(row)), votes)
+            for row in rows
+        }
     if fusion == "bm25":
         return {row: bm25_scores.get(row, 0.0) for row in rows}
     if fusion == "dense":
@@ -105,6 +120,14 @@ def lexical_weight(best_bm25_norm: float, trust: float = LEXICAL_TRUST) -> float
     """BM25's say in the fusion: full when some passage matches at least 1/trust of the question's
     term weight, less the fewer of its words any passage shares."""
     return 1.0 if math.isinf(trust) else min(1.0, trust * best_bm25_norm)
+
+
+def rrf_score(bm25_vote: float, dense_vote: float, votes: Votes = "best") -> float:
+    if votes == "sum":
+        return bm25_vote + dense_vote
+    if votes == "best":
+        return max(bm25_vote, dense_vote) + TIE_BREAK * (bm25_vote + dense_vote)
+    raise ValueError(f"unknown votes {votes!r}: choose best or sum")
 
 
 def fuse_rrf(*ranks: int | None, k: int = RRF_K) -> float:

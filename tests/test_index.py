@@ -31,7 +31,7 @@ from qa.index import (
     open_chroma,
     tokenize,
 )
-from qa.retrieve import fuse_rrf, lexical_weight, retrieve
+from qa.retrieve import TIE_BREAK, fuse_rrf, lexical_weight, retrieve, rrf_score
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 EDITED_DOC = "001_ba940ec7e439679a"
@@ -370,18 +370,30 @@ def test_every_hit_carries_its_passage_scores_and_ranks(seed_index, embedder):
     assert any("Kursk" in hit.passage.text for hit in hits[:3])
 
 
-def test_reciprocal_rank_fusion_is_the_default_with_bm25s_vote_weighted_by_its_match(seed_index, embedder):
+def test_reciprocal_rank_fusion_is_the_default_each_passage_keeping_its_better_vote(seed_index, embedder):
     query_vector = embedder.encode_query(QUESTION)
     hits = retrieve(seed_index, QUESTION, query_vector)
     assert hits == retrieve(seed_index, QUESTION, query_vector, fusion="rrf")
     best_norm = max(seed_index.bm25.scores_for(QUESTION).values()) / seed_index.bm25.ideal_score(tokenize(QUESTION))
-    weight = lexical_weight(best_norm)
+    weight = lexical_weight(best_norm)  # BM25's vote, weighted by how well it matches the question
     for hit in hits:
-        assert hit.fused == pytest.approx(weight * fuse_rrf(hit.bm25_rank) + fuse_rrf(hit.dense_rank))
+        bm25_vote, dense_vote = weight * fuse_rrf(hit.bm25_rank), fuse_rrf(hit.dense_rank)
+        assert hit.fused == pytest.approx(max(bm25_vote, dense_vote) + TIE_BREAK * (bm25_vote + dense_vote))
     assert [h.fused for h in hits] == sorted((h.fused for h in hits), reverse=True)
-    plain = retrieve(seed_index, QUESTION, query_vector, lexical_trust=math.inf)
+    plain = retrieve(seed_index, QUESTION, query_vector, lexical_trust=math.inf, votes="sum")
     for hit in plain:
         assert hit.fused == pytest.approx(fuse_rrf(hit.bm25_rank, hit.dense_rank))
+
+
+def test_a_passage_one_retriever_ranks_first_is_not_buried_by_middling_consensus():
+    first_by_one = rrf_score(fuse_rrf(1), fuse_rrf(None))
+    middling_by_both = rrf_score(fuse_rrf(5), fuse_rrf(5))
+    assert first_by_one > middling_by_both
+    assert rrf_score(fuse_rrf(1), fuse_rrf(None), "sum") < rrf_score(fuse_rrf(5), fuse_rrf(5), "sum")
+    # the summed votes only break ties: two passages with the same best vote, the one both rank wins
+    assert rrf_score(fuse_rrf(1), fuse_rrf(4)) > rrf_score(fuse_rrf(1), fuse_rrf(None))
+    # and never outweigh a rank: the 2nd by one retriever beats the 3rd by both
+    assert rrf_score(fuse_rrf(2), fuse_rrf(None)) > rrf_score(fuse_rrf(3), fuse_rrf(3))
 
 
 @pytest.mark.parametrize(
