@@ -398,7 +398,7 @@ def test_a_passage_one_retriever_ranks_first_is_not_buried_by_middling_consensus
 
 @pytest.mark.parametrize(
     "best_bm25_norm, weight",
-    [(0.9, 1.0), (0.5, 1.0), (0.25, 0.5), (0.05, 0.1), (0.0, 0.0)],  # half the question's words matched: a full vote
+    [(0.9, 1.0), (0.5, 1.0), (0.34, 1.0), (0.25, 0.75), (0.05, 0.15), (0.0, 0.0)],  # a third matched: a full vote
 )
 def test_bm25_has_a_full_vote_only_when_some_passage_shares_the_questions_words(best_bm25_norm, weight):
     assert lexical_weight(best_bm25_norm) == pytest.approx(weight)
