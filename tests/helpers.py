@@ -20,8 +20,13 @@ Officials said the new mine {IMG} near Kestrel Bay will open in 2027.
 
 
 def import_bench_load():
-    """bench/load.py as a module (bench/ is not a package): its AppProcess starts the real app."""
-    spec = importlib.util.spec_from_file_location("bench_load", PROJECT / "bench" / "load.py")
+    """bench/load.py as a module: its AppProcess starts the real app."""
+    return import_bench("load")
+
+
+def import_bench(name: str):
+    """bench/<name>.py as a module (bench/ is not a package)."""
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", PROJECT / "bench" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
