@@ -117,7 +117,10 @@ def agreeing_span(passage: Passage, claim: Claim, doc: Document) -> tuple[int, i
         for value in find_values(passage.text, reference_date=doc.date):
             if compatible(claim.value, value) and _about_same_slot(passage.text, value, claim, loose=True):
                 return value.start, value.end
-        return None
+        if claim.value.kind != "name":
+            return None
+    # a name or phrase: parse_value reads any untyped span as a name, but find_values only finds
+    # capitalised ones, so "uranium" or "victory plan" are looked for as words
     return _phrase_span(passage.text, claim)
 
 

@@ -97,6 +97,15 @@ def test_hedged_shares_that_overlap_agree(seed_engine):
     assert marks[DOC_001] == ("agrees", "less than 20%")
 
 
+def test_an_untyped_lowercase_answer_agrees_where_another_source_states_it(seed_engine):
+    # "uranium" is no number, date or proper name: it is looked for as words in the related sentence.
+    marks = judge(
+        seed_engine, "Apart from titanium, which nuclear-fuel element is found in notable quantities in Ukraine?",
+        DOC_000, "uranium",
+    )
+    assert marks[DOC_001] == ("agrees", "uranium")
+
+
 def test_a_source_that_only_mentions_the_topic_is_silent_not_conflicting(seed_engine):
     # 004 talks about the deposits Russia controls but gives no share: silence, not conflict.
     marks = judge(
