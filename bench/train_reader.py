@@ -51,6 +51,7 @@ from qa.index import tokenize  # noqa: E402
 
 VALIDATION_ARTICLES = 2
 NEGATIVES = 2  # non-answering sentences per question
+VALIDATION_NEGATIVES = 1  # fixed, so that every card's validation figures are comparable
 _WORDS = re.compile(r"\w+")
 
 
@@ -245,7 +246,7 @@ def main() -> None:
         training = training[: args.limit]
     if args.drop_shared:
         training = training + with_shared_words_dropped(training, args.drop_shared)
-    validation = examples_of(validation_articles)
+    validation = examples_of(validation_articles, VALIDATION_NEGATIVES)
     print(f"{len(training)} training examples ({sum(x.answer is not None for x in training)} with an answer), "
           f"{len(validation)} validation examples")
 
