@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+import shutil
+
+import onnxruntime.quantization
 import pytest
+
+import qa.embedding
 
 from qa.models import Passage
 from qa.embedding import ModelUnavailable, bundled_minilm_dir
-from qa.reader import Reader, shared_reader, whole_words
+from qa.reader import PRECISION_ENV, WEIGHTS_PATH, Reader, onnx_folder, shared_reader, whole_words
 from qa.retrieve import Hit
 from qa.select import select_answer, whole_values
 
@@ -103,13 +109,67 @@ def test_missing_reader_weights_are_reported_as_an_unusable_model(tmp_path):
         Reader(bundled_minilm_dir(), tmp_path / "absent.safetensors")
 
 
+KURSK = "Ukrainian troops advanced 2.5 km (1.5 miles) into Russia's Kursk region, a blogger said."
+HOW_FAR = "How far did the troops advance?"
+
+
 def test_the_onnx_and_pytorch_readers_point_at_the_same_span(reader):
-    sentence = "Ukrainian troops advanced 2.5 km (1.5 miles) into Russia's Kursk region, a blogger said."
-    question = "How far did the troops advance?"
-    torch_guess = Reader(bundled_minilm_dir(), backend="torch").read(question, [sentence])[0]
-    onnx_guess = Reader(bundled_minilm_dir(), backend="onnx").read(question, [sentence])[0]
+    torch_guess = Reader(bundled_minilm_dir(), backend="torch").read(HOW_FAR, [KURSK])[0]
+    onnx_guess = Reader(bundled_minilm_dir(), backend="onnx", precision="float32").read(HOW_FAR, [KURSK])[0]
     assert (torch_guess.start, torch_guess.end) == (onnx_guess.start, onnx_guess.end)
     assert abs(torch_guess.margin - onnx_guess.margin) < 1e-2
+
+
+def test_the_int8_reader_points_at_the_float_readers_span_with_a_close_margin(reader):
+    assert (reader.backend, reader.precision) == ("onnx", "int8")  # the default
+    int8_guess = reader.read(HOW_FAR, [KURSK])[0]
+    float_guess = Reader(bundled_minilm_dir(), backend="onnx", precision="float32").read(HOW_FAR, [KURSK])[0]
+    assert KURSK[int8_guess.start : int8_guess.end] == KURSK[float_guess.start : float_guess.end] == "2.5 km"
+    assert abs(int8_guess.margin - float_guess.margin) < 1.0
+
+
+@pytest.fixture
+def float_graph_only(tmp_path, monkeypatch, reader):
+    """A cache holding the exported float reader and no int8 graph yet (nothing is exported again)."""
+    encoder = bundled_minilm_dir()
+    real = onnx_folder(encoder, WEIGHTS_PATH)
+    monkeypatch.setattr(qa.embedding, "cache_dir", lambda: tmp_path)
+    folder = onnx_folder(encoder, WEIGHTS_PATH)
+    folder.mkdir(parents=True)
+    shutil.copy(real / "reader.onnx", folder / "reader.onnx")
+    return folder
+
+
+def test_a_failed_int8_quantization_leaves_the_reader_in_float32(float_graph_only, monkeypatch, caplog):
+    def broken(*args, **kwargs):
+        raise RuntimeError("no room left on the device")
+
+    monkeypatch.setattr(onnxruntime.quantization, "quantize_dynamic", broken)
+    with caplog.at_level(logging.WARNING, logger="qa.reader"):
+        fallback = Reader(bundled_minilm_dir(), backend="onnx")
+    assert (fallback.backend, fallback.precision) == ("onnx", "float32")
+    assert "int8 quantization failed: no room left on the device" in caplog.text
+    assert not (float_graph_only / "reader.int8.onnx").exists()
+    assert KURSK[slice(*_span(fallback))] == "2.5 km"
+
+
+def test_a_damaged_int8_graph_is_not_used_and_is_made_again_next_time(float_graph_only, caplog):
+    (float_graph_only / "reader.int8.onnx").write_bytes(b"not an onnx graph")
+    with caplog.at_level(logging.WARNING, logger="qa.reader"):
+        assert Reader(bundled_minilm_dir(), backend="onnx").precision == "float32"
+    assert "cannot load" in caplog.text and not (float_graph_only / "reader.int8.onnx").exists()
+    assert Reader(bundled_minilm_dir(), backend="onnx").precision == "int8"  # quantized anew
+
+
+def test_an_unknown_reader_precision_is_refused_with_the_choices(monkeypatch):
+    monkeypatch.setenv(PRECISION_ENV, "int4")
+    with pytest.raises(ModelUnavailable, match="must be int8 or float32, not 'int4'"):
+        Reader(bundled_minilm_dir())
+
+
+def _span(reader: Reader) -> tuple[int, int]:
+    guess = reader.read(HOW_FAR, [KURSK])[0]
+    return guess.start, guess.end
 
 
 def test_a_very_long_question_is_read_by_its_first_64_tokens_not_refused(reader):
