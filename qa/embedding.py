@@ -17,6 +17,7 @@ import shutil
 import tempfile
 import threading
 import zipfile
+from contextlib import contextmanager
 from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
@@ -220,7 +221,25 @@ class Embedder:
 
 
 class OnnxUnavailable(Exception):
-    """The ONNX encoder cannot be made or loaded; the message says why (PyTorch is used instead)."""
+    """An ONNX graph (the encoder's, the reader's) cannot be made or loaded; the message says why
+    (PyTorch, or the reader's float graph, is used instead)."""
+
+
+@contextmanager
+def written_atomically(target: Path, making: str):
+    """A temporary path to write (and check) a graph at: it becomes `target` only if the block
+    succeeds, so a crash never leaves a half-written graph behind. Any failure is an OnnxUnavailable
+    that says what failed ("export to ONNX failed: ...")."""
+    tmp = target.with_suffix(".tmp")
+    try:
+        yield tmp
+        os.replace(tmp, target)
+    except OnnxUnavailable:
+        raise
+    except Exception as err:
+        raise OnnxUnavailable(f"{making} failed: {err}") from err
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def onnx_session(onnx_file: Path):
@@ -367,14 +386,13 @@ def _export(model, folder: Path, record: dict) -> None:
             mean = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
             return torch.nn.functional.normalize(mean, p=2, dim=1)
 
-    tmp = folder / "model.onnx.tmp"
     graph = SentenceGraph(model[0].auto_model.eval())
     sample = model.tokenizer(["a sample sentence", "another"], padding=True, return_tensors="pt")
     dynamic = {"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"},
                "token_type_ids": {0: "batch", 1: "tokens"}, "sentence_embedding": {0: "batch"}}
-    try:
-        import warnings
+    import warnings
 
+    with written_atomically(folder / "model.onnx", "export to ONNX") as tmp:
         with torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             torch.onnx.export(
@@ -392,14 +410,7 @@ def _export(model, folder: Path, record: dict) -> None:
         difference = float(np.abs(got - want).max())
         if difference > ONNX_TOLERANCE:
             raise OnnxUnavailable(f"the exported model differs from PyTorch by {difference:.2g}")
-        os.replace(tmp, folder / "model.onnx")
-        (folder / "export.json").write_text(json.dumps({**record, "max_difference": difference}), encoding="utf-8")
-    except OnnxUnavailable:
-        raise
-    except Exception as err:
-        raise OnnxUnavailable(f"export to ONNX failed: {err}") from err
-    finally:
-        tmp.unlink(missing_ok=True)
+    (folder / "export.json").write_text(json.dumps({**record, "max_difference": difference}), encoding="utf-8")
 
 
 def shared_embedder(name: str | None = None) -> Embedder:

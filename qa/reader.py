@@ -20,12 +20,13 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from qa.embedding import BACKEND_ENV, ModelUnavailable
+from qa.embedding import BACKEND_ENV, ModelUnavailable, OnnxUnavailable, written_atomically
 
 logger = logging.getLogger(__name__)
 WEIGHTS_PATH = Path(__file__).with_name("reader_model.safetensors")
@@ -84,6 +85,15 @@ def answer_mask(sequence_ids: list[int | None]) -> np.ndarray:
     return mask
 
 
+def model_inputs(pairs) -> dict[str, np.ndarray]:
+    """The graph's inputs for a batch of encoded (question, sentence) pairs."""
+    return {
+        "input_ids": np.array([p.ids for p in pairs], dtype=np.int64),
+        "attention_mask": np.array([p.attention_mask for p in pairs], dtype=np.int64),
+        "token_type_ids": np.array([p.type_ids for p in pairs], dtype=np.int64),
+    }
+
+
 @dataclass(frozen=True)
 class SpanGuess:
     start: int  # character offsets into the sentence read
@@ -134,7 +144,7 @@ class Reader:
         if backend != "torch":
             try:
                 self._session, self.precision = _onnx_session(encoder_dir, weights, self._model, precision)
-            except _OnnxUnavailable as err:
+            except OnnxUnavailable as err:
                 if backend == "onnx":
                     raise ReaderUnavailable(str(err)) from err
                 logger.info("reader runs on PyTorch: %s", err)
@@ -162,12 +172,7 @@ class Reader:
             return []
         question = self._clipped(question)
         pairs = self.tokenizer.encode_batch([(question, sentence) for sentence in sentences])
-        feed = {
-            "input_ids": np.array([p.ids for p in pairs], dtype=np.int64),
-            "attention_mask": np.array([p.attention_mask for p in pairs], dtype=np.int64),
-            "token_type_ids": np.array([p.type_ids for p in pairs], dtype=np.int64),
-        }
-        starts, ends = self._scores(feed)
+        starts, ends = self._scores(model_inputs(pairs))
         return [
             best_span(sentence, starts[i], ends[i], np.array(p.offsets), answer_mask(p.sequence_ids))
             for i, (sentence, p) in enumerate(zip(sentences, pairs))
@@ -194,10 +199,6 @@ ONNX_EXPORT_VERSION = 2  # bump when the exported graph changes: older exports a
 ONNX_TOLERANCE = 1e-3  # start/end scores; an export that differs more from PyTorch is not used
 
 
-class _OnnxUnavailable(Exception):
-    pass
-
-
 def onnx_folder(encoder_dir: Path, weights: Path) -> Path:
     """Where the reader's ONNX graphs for this (encoder, weights) pair are kept, in the cache."""
     from qa.embedding import cache_dir, sha256_of
@@ -211,7 +212,7 @@ def _onnx_session(encoder_dir: Path, weights: Path, torch_model, precision: str 
     try:
         import onnxruntime  # noqa: F401
     except ImportError as err:
-        raise _OnnxUnavailable("onnxruntime is not installed") from err
+        raise OnnxUnavailable("onnxruntime is not installed") from err
     from filelock import FileLock
 
     from qa.embedding import onnx_session
@@ -226,7 +227,7 @@ def _onnx_session(encoder_dir: Path, weights: Path, torch_model, precision: str 
         if precision == "int8" and not quantized.is_file():
             try:
                 _quantize(target, quantized, encoder_dir)
-            except _OnnxUnavailable as err:
+            except OnnxUnavailable as err:
                 logger.warning("reader runs in float32: %s", err)
     if precision == "int8" and quantized.is_file():
         try:
@@ -238,7 +239,7 @@ def _onnx_session(encoder_dir: Path, weights: Path, torch_model, precision: str 
         return onnx_session(target), "float32"
     except Exception as err:  # a damaged file: made again next time
         target.unlink(missing_ok=True)
-        raise _OnnxUnavailable(f"cannot load {target}: {err}") from err
+        raise OnnxUnavailable(f"cannot load {target}: {err}") from err
 
 
 def _export(model, target: Path) -> None:
@@ -252,14 +253,13 @@ def _export(model, target: Path) -> None:
         import onnx  # noqa: F401  (torch's exporter needs it)
         import onnxruntime as ort
     except ImportError as err:
-        raise _OnnxUnavailable(f"{err.name} is not installed, so the ONNX file cannot be made") from err
+        raise OnnxUnavailable(f"{err.name} is not installed, so the ONNX file cannot be made") from err
     tokenizer = AutoTokenizer.from_pretrained(str(model.encoder.name_or_path))
     probe = tokenizer(["Who met the envoy?", "How far?"], ["He met Keith Kellogg in Munich.", "They advanced 2.5 km."],
                       padding=True, return_tensors="pt")
     args = tuple(probe[k] for k in _INPUTS)
     dynamic = {k: {0: "batch", 1: "tokens"} for k in (*_INPUTS, "start", "end")}
-    tmp = target.with_suffix(".tmp")
-    try:
+    with written_atomically(target, "export to ONNX") as tmp:
         with torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             torch.onnx.export(model, args, str(tmp), input_names=list(_INPUTS), output_names=["start", "end"],
@@ -269,14 +269,7 @@ def _export(model, target: Path) -> None:
             None, {k: probe[k].numpy() for k in _INPUTS})
         difference = max(float(np.abs(g - w).max()) for g, w in zip(got, want))
         if difference > ONNX_TOLERANCE:
-            raise _OnnxUnavailable(f"the exported reader differs from PyTorch by {difference:.2g}")
-        os.replace(tmp, target)
-    except _OnnxUnavailable:
-        raise
-    except Exception as err:
-        raise _OnnxUnavailable(f"export to ONNX failed: {err}") from err
-    finally:
-        tmp.unlink(missing_ok=True)
+            raise OnnxUnavailable(f"the exported reader differs from PyTorch by {difference:.2g}")
 
 
 _PROBE = [  # (question, sentence) pairs an int8 graph must read as the float graph does
@@ -301,32 +294,32 @@ def _quantize(source: Path, target: Path, encoder_dir: Path) -> None:
         import onnxruntime as ort
         from onnxruntime.quantization import QuantType, quantize_dynamic
     except ImportError as err:
-        raise _OnnxUnavailable(f"{err.name} is not installed, so the int8 reader cannot be made") from err
+        raise OnnxUnavailable(f"{err.name} is not installed, so the int8 reader cannot be made") from err
     from tokenizers import Tokenizer
 
     tokenizer = Tokenizer.from_file(str(encoder_dir / "tokenizer.json"))
     tokenizer.no_truncation()
     tokenizer.enable_padding()
-    pairs = tokenizer.encode_batch(_PROBE)
-    feed = {
-        "input_ids": np.array([p.ids for p in pairs], dtype=np.int64),
-        "attention_mask": np.array([p.attention_mask for p in pairs], dtype=np.int64),
-        "token_type_ids": np.array([p.type_ids for p in pairs], dtype=np.int64),
-    }
-    tmp = target.with_suffix(".tmp")
-    try:
+    feed = model_inputs(tokenizer.encode_batch(_PROBE))
+    with written_atomically(target, "int8 quantization") as tmp, _without_preprocessing_advice():
         quantize_dynamic(str(source), str(tmp), weight_type=QuantType.QInt8, per_channel=True)
         sessions = [ort.InferenceSession(str(graph), providers=["CPUExecutionProvider"]) for graph in (source, tmp)]
         points = [[scores.argmax(axis=1).tolist() for scores in session.run(None, feed)] for session in sessions]
         if points[0] != points[1]:
-            raise _OnnxUnavailable("the int8 reader points at other spans than the float reader on the probe")
-        os.replace(tmp, target)
-    except _OnnxUnavailable:
-        raise
-    except Exception as err:
-        raise _OnnxUnavailable(f"int8 quantization failed: {err}") from err
+            raise OnnxUnavailable("the int8 reader points at other spans than the float reader on the probe")
+
+
+@contextmanager
+def _without_preprocessing_advice():
+    """onnxruntime's quantizer advises on the root logger to pre-process the graph first; for this
+    graph the probe check, not the advice, decides, and users should not see it on their first start."""
+    advice = logging.Filter()
+    advice.filter = lambda record: "pre-processing before quantization" not in record.getMessage()
+    logging.getLogger().addFilter(advice)
+    try:
+        yield
     finally:
-        tmp.unlink(missing_ok=True)
+        logging.getLogger().removeFilter(advice)
 
 
 def best_span(
