@@ -8,8 +8,9 @@ the same thing: dense similarity of the question against the passage vectors com
   value (`normalize.compatible`: hedges as intervals, unit conversion, rounding) and conflicts only on
   positive evidence: a value of the same kind, in a sentence about the same slot (the words around
   the value match the words around the answer), that is incompatible;
-- any other answer agrees when the sentence states it (same name under `canonical_name`, or most of
-  its content words); names and phrases never conflict, because "another name nearby" is no evidence.
+- any other answer agrees when the sentence states it (the same name in any spelling, by
+  `canonical_name`, or all of its content words); names and phrases never conflict, because
+  "another name nearby" is no evidence of another value for the same slot.
 
 Everything else is silent. Documents with no passage among the claim's candidates are silent
 without any work, which keeps this cheap for corpora of thousands of documents.
@@ -23,13 +24,13 @@ import numpy as np
 
 from qa.index import HybridIndex, tokenize
 from qa.models import Citation, Document, Passage, SourceAgreement
-from qa.normalize import Value, canonical_name, compatible, find_values, parse_value
+from qa.normalize import Value, compatible, find_names, find_values, parse_value
 
 DENSE_CANDIDATES = 200  # passages considered per claim, by similarity to the question
 RELEVANT = 0.45  # relatedness a sentence needs before its values count as being about the claim
 SAME_SLOT = 0.34  # share of the answer's context words a conflicting value's context must share
 CONTEXT_WORDS = 6
-PHRASE_OVERLAP = 0.6
+PHRASE_OVERLAP = 1.0  # share of the answer's words a sentence must hold to state it
 MARKER_ORDER = {"agrees": 0, "conflicts": 1, "silent": 2}
 
 
@@ -141,15 +142,16 @@ def _about_same_slot(sentence: str, value: Value, claim: Claim, loose: bool = Fa
 
 
 def _phrase_span(sentence: str, claim: Claim) -> tuple[int, int] | None:
-    """Where this sentence states the answer: the same text, the same name, or most of its words."""
+    """Where this sentence states the answer: the same text, the same name, or all of its words
+    close together (most of them is not enough: "securing firm commitments on troop deployments"
+    does not state "securing firm commitments on security guarantees")."""
     at = sentence.casefold().find(claim.answer_text.casefold())
     if at >= 0:
         return at, at + len(claim.answer_text)
-    if claim.answer_text[:1].isupper():
-        key = canonical_name(claim.answer_text)
-        for value in find_values(sentence):
-            if value.kind == "name" and value.key == key:
-                return value.start, value.end
+    if claim.value is not None and claim.answer_text[:1].isupper():
+        for name in find_names(sentence):  # the same name in another spelling: "Zelenskiy", "Zelensky"
+            if compatible(claim.value, name):
+                return name.start, name.end
     if not claim.answer_terms:
         return None
     return _densest_overlap(sentence, claim.answer_terms)

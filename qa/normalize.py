@@ -167,6 +167,8 @@ _NAME_ALIASES = {variant: key for key, variants in {
     "eu": ("eu", "european union"),
 }.items() for variant in variants}
 
+_NAME_RUN_RE = re.compile(r"[A-Z][\w'’.-]*(?:\s+(?:(?:of|and|the|for)\s+)?[A-Z][\w'’.-]*)*")
+_POSSESSIVE_END_RE = re.compile(r"['’]s?$")
 _RELATIVE_TOLERANCE = 0.005  # same-unit figures must match to rounding noise, no more
 _TEMPORAL_KINDS = frozenset({"date", "year", "weekday"})
 _CONVERTED_KINDS = frozenset({"length", "area", "money"})  # kinds written with a "(conversion)"
@@ -277,6 +279,21 @@ def find_values(text: str, reference_date: date | None = None) -> list[Value]:
     non-overlapping, in text order. A lone "one" is left out: it is far more often a pronoun
     ("one of the largest") than a quantity worth proposing as an answer; parse_value keeps it."""
     return _scan(text, reference_date, keep_lone_one=False)
+
+
+def find_names(text: str) -> list[Value]:
+    """Every run of capitalised words in `text` ("Volodymyr Zelenskiy", "U.S.", "Munich Security
+    Conference") as a name value with exact offsets, possessives and a closing full stop left out:
+    what a name answer is compared with in another source's sentence."""
+    names = []
+    for match in _NAME_RUN_RE.finditer(text):
+        run = _POSSESSIVE_END_RE.sub("", match.group())
+        if run.endswith(".") and run.count(".") == 1:
+            run = run[:-1]  # the sentence's full stop, not an abbreviation's ("U.S." keeps its dots)
+        value = _name_value(run)
+        if value is not None:
+            names.append(replace(value, start=match.start() + value.start, end=match.start() + value.end))
+    return names
 
 
 def parse_value(text: str, reference_date: date | None = None) -> Value | None:
@@ -780,12 +797,14 @@ def _name_value(text: str) -> Value | None:
 
 
 def _names_compatible(a: Value, b: Value) -> bool | None:
-    """Same name, or one is a part of the other ("Zelensky" in "Volodymyr Zelensky"). Two
-    different proper names conflict; two different phrases ("security guarantees", "security
-    assurances") may be paraphrases, which is beyond a string key, so they are not compared."""
-    a_words, b_words = set(a.key.split()), set(b.key.split())
-    if a_words <= b_words or b_words <= a_words:
-        return True
+    """Same name, or the shorter is a part of the longer that keeps its last word ("Zelensky" in
+    "Volodymyr Zelensky"; "President" alone is not "President Zelensky", so that pair is not
+    compared). Two different proper names conflict; two different phrases ("security guarantees",
+    "security assurances") may be paraphrases, which is beyond a string key, so they are not compared."""
+    a_words, b_words = a.key.split(), b.key.split()
+    shorter, longer = sorted((a_words, b_words), key=len)
+    if set(shorter) <= set(longer):
+        return True if set(shorter) == set(longer) or longer[-1] in shorter else None
     return False if _is_proper_name(a.text) and _is_proper_name(b.text) else None
 
 

@@ -75,6 +75,11 @@ def conflict_engine(tmp_path_factory):
         "estimated to be $7 trillion. Most of these resources lie in the east of the country.\n",
         encoding="utf-8",
     )
+    (folder / "903_other_commitment.txt").write_text(
+        "Zelensky's priority\n\n"
+        "The Ukrainian leader said his priority would be securing firm commitments on troop deployments.\n",
+        encoding="utf-8",
+    )
     return Engine(corpus_dir=folder, index_dir=tmp_path_factory.mktemp("conflicts-index"))
 
 
@@ -104,6 +109,14 @@ def test_an_untyped_lowercase_answer_agrees_where_another_source_states_it(seed_
         DOC_000, "uranium",
     )
     assert marks[DOC_001] == ("agrees", "uranium")
+
+
+def test_a_name_agrees_in_another_spelling_and_with_the_full_name(seed_engine):
+    marks = judge(
+        seed_engine, "Who revealed a once-classified map of Ukraine's minerals to Reuters?", DOC_000, "Zelenskiy"
+    )
+    assert marks[DOC_001] == ("agrees", "Zelensky")  # 000 spells it Zelenskiy, 001 Zelensky
+    assert marks[DOC_003] == ("agrees", "Zelensky")
 
 
 def test_a_source_that_only_mentions_the_topic_is_silent_not_conflicting(seed_engine):
@@ -155,6 +168,14 @@ def test_names_never_conflict_only_agree_or_stay_silent(conflict_engine):
     marks = judge(conflict_engine, "Who is Trump's special envoy for Russia and Ukraine?", DOC_001, "Keith Kellogg")
     assert marks[DOC_001][0] == "agrees"
     assert all(marker != "conflicts" for marker, _ in marks.values())
+
+
+def test_a_sentence_sharing_most_of_a_phrase_answer_but_not_its_point_does_not_agree(conflict_engine):
+    marks = judge(
+        conflict_engine, "What would the Ukrainian leader's priority be?", DOC_001,
+        "securing firm commitments on security guarantees",
+    )
+    assert marks["903_other_commitment"] == ("silent", None)  # "... on troop deployments": not the same thing
 
 
 # --- end to end ------------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.normalize import canonical_name, compatible, find_values, parse_value
+from qa.normalize import canonical_name, compatible, find_names, find_values, parse_value
 
 SEEDS = sorted((Path(__file__).resolve().parents[1] / "seeds").glob("*.txt"))
 REPORTED = date(2025, 2, 9)  # a Sunday: "Friday" in a report of this day is Feb. 7
@@ -293,6 +293,20 @@ def test_span_without_a_value_is_compared_as_a_name(a, b, same_fact):
     value = parse_value(a)
     assert value.kind == "name"
     assert compatible(value, parse_value(b)) is same_fact
+
+
+def test_a_title_alone_is_not_compared_with_the_full_name():
+    assert compatible(parse_value("President Volodymyr Zelensky"), parse_value("the President")) is None
+
+
+def test_names_in_a_sentence_are_found_at_exact_offsets_without_possessives_or_full_stops():
+    sentence = "In Munich, Zelenskiy’s team met U.S. President Donald Trump's envoy from the United States."
+    names = find_names(sentence)
+    assert [n.text for n in names] == [
+        "In Munich", "Zelenskiy", "U.S. President Donald Trump", "United States"
+    ]
+    assert all(sentence[n.start : n.end] == n.text for n in names)
+    assert names[1].key == canonical_name("Zelensky")
 
 
 def test_blank_span_has_no_value():
