@@ -242,22 +242,27 @@ def _onnx_session(encoder_dir: Path, weights: Path, torch_model, precision: str 
         raise OnnxUnavailable(f"cannot load {target}: {err}") from err
 
 
+_PROBE = [  # (question, sentence) pairs an export must read as PyTorch does, and int8 as the float graph
+    ("Who met the envoy?", "He met Keith Kellogg in Munich on Friday."),
+    ("How far did they advance?", "Ukrainian troops advanced 2.5 km (1.5 miles) into Russia's Kursk region."),
+    ("When was the data released?", "According to Forbes data released in 2023, the resources are worth $14.8 trillion."),
+    ("What share is occupied?", "Nearly 20% of the mineral-rich lands are under Russian occupation."),
+]
+
+
 def _export(model, target: Path) -> None:
-    """torch -> ONNX, checked against PyTorch on a probe pair before it is trusted; written atomically."""
+    """torch -> ONNX, checked against PyTorch on the probe pairs before it is trusted; written atomically."""
     import warnings
 
     import torch
-    from transformers import AutoTokenizer
 
     try:
         import onnx  # noqa: F401  (torch's exporter needs it)
         import onnxruntime as ort
     except ImportError as err:
         raise OnnxUnavailable(f"{err.name} is not installed, so the ONNX file cannot be made") from err
-    tokenizer = AutoTokenizer.from_pretrained(str(model.encoder.name_or_path))
-    probe = tokenizer(["Who met the envoy?", "How far?"], ["He met Keith Kellogg in Munich.", "They advanced 2.5 km."],
-                      padding=True, return_tensors="pt")
-    args = tuple(probe[k] for k in _INPUTS)
+    probe = probe_inputs(Path(model.encoder.name_or_path))
+    args = tuple(torch.from_numpy(probe[k]) for k in _INPUTS)
     dynamic = {k: {0: "batch", 1: "tokens"} for k in (*_INPUTS, "start", "end")}
     with written_atomically(target, "export to ONNX") as tmp:
         with torch.no_grad(), warnings.catch_warnings():
@@ -265,19 +270,10 @@ def _export(model, target: Path) -> None:
             torch.onnx.export(model, args, str(tmp), input_names=list(_INPUTS), output_names=["start", "end"],
                               dynamic_axes=dynamic, opset_version=17, dynamo=False)
             want = [t.numpy() for t in model(*args)]
-        got = ort.InferenceSession(str(tmp), providers=["CPUExecutionProvider"]).run(
-            None, {k: probe[k].numpy() for k in _INPUTS})
+        got = ort.InferenceSession(str(tmp), providers=["CPUExecutionProvider"]).run(None, probe)
         difference = max(float(np.abs(g - w).max()) for g, w in zip(got, want))
         if difference > ONNX_TOLERANCE:
             raise OnnxUnavailable(f"the exported reader differs from PyTorch by {difference:.2g}")
-
-
-_PROBE = [  # (question, sentence) pairs an int8 graph must read as the float graph does
-    ("Who met the envoy?", "He met Keith Kellogg in Munich on Friday."),
-    ("How far did they advance?", "Ukrainian troops advanced 2.5 km (1.5 miles) into Russia's Kursk region."),
-    ("When was the data released?", "According to Forbes data released in 2023, the resources are worth $14.8 trillion."),
-    ("What share is occupied?", "Nearly 20% of the mineral-rich lands are under Russian occupation."),
-]
 
 
 def _quantize(source: Path, target: Path, encoder_dir: Path) -> None:
@@ -295,18 +291,23 @@ def _quantize(source: Path, target: Path, encoder_dir: Path) -> None:
         from onnxruntime.quantization import QuantType, quantize_dynamic
     except ImportError as err:
         raise OnnxUnavailable(f"{err.name} is not installed, so the int8 reader cannot be made") from err
-    from tokenizers import Tokenizer
-
-    tokenizer = Tokenizer.from_file(str(encoder_dir / "tokenizer.json"))
-    tokenizer.no_truncation()
-    tokenizer.enable_padding()
-    feed = model_inputs(tokenizer.encode_batch(_PROBE))
+    feed = probe_inputs(encoder_dir)
     with written_atomically(target, "int8 quantization") as tmp, _without_preprocessing_advice():
         quantize_dynamic(str(source), str(tmp), weight_type=QuantType.QInt8, per_channel=True)
         sessions = [ort.InferenceSession(str(graph), providers=["CPUExecutionProvider"]) for graph in (source, tmp)]
         points = [[scores.argmax(axis=1).tolist() for scores in session.run(None, feed)] for session in sessions]
         if points[0] != points[1]:
             raise OnnxUnavailable("the int8 reader points at other spans than the float reader on the probe")
+
+
+def probe_inputs(encoder_dir: Path) -> dict[str, np.ndarray]:
+    """The graph's inputs for the probe pairs, tokenised as the reader tokenises."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(encoder_dir / "tokenizer.json"))
+    tokenizer.no_truncation()
+    tokenizer.enable_padding()
+    return model_inputs(tokenizer.encode_batch(_PROBE))
 
 
 @contextmanager

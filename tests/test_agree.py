@@ -111,7 +111,7 @@ def test_an_untyped_lowercase_answer_agrees_where_another_source_states_it(seed_
     assert marks[DOC_001] == ("agrees", "uranium")
 
 
-def test_a_name_agrees_in_another_spelling_and_with_the_full_name(seed_engine):
+def test_a_name_agrees_where_another_source_spells_it_differently(seed_engine):
     marks = judge(
         seed_engine, "Who revealed a once-classified map of Ukraine's minerals to Reuters?", DOC_000, "Zelenskiy"
     )
