@@ -1,0 +1,47 @@
+"""The calibration questions (tests/calibration/) are well formed, and apart from the regression set."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from helpers import PROJECT, import_bench
+
+from qa.evaluation import load_questions
+
+calibrate = import_bench("calibrate_threshold")
+squad_data = import_bench("squad_data")
+
+
+def corpus_text(folder) -> str:
+    return "\n".join(p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.txt")))
+
+
+def assert_answers_are_in(questions: list[dict], text: str) -> None:
+    for item in questions:
+        assert item["answerable"] == bool(item["answers"]), item["id"]
+        for gold in item["answers"]:
+            assert gold in text, f"{item['id']}: {gold!r} is not in the corpus"
+
+
+def test_the_seed_calibration_answers_are_copied_from_the_seeds():
+    assert_answers_are_in(load_questions(calibrate.CALIBRATION / "questions.jsonl"), corpus_text(PROJECT / "seeds"))
+
+
+def test_the_paraphrased_calibration_answers_are_copied_from_squads_pharmacy_article(tmp_path):
+    if not squad_data.DEFAULT_SQUAD.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"CI needs the SQuAD file at {squad_data.DEFAULT_SQUAD}")
+        pytest.skip(f"no SQuAD file at {squad_data.DEFAULT_SQUAD}")
+    sets = calibrate.calibration_sets(tmp_path)
+    questions, corpus = sets["paraphrased"]
+    items = load_questions(questions)
+    assert_answers_are_in(items, corpus_text(corpus))
+    assert sum(item["answerable"] for item in items) >= 20 and sum(not item["answerable"] for item in items) >= 10
+
+
+def test_no_calibration_question_is_a_regression_question():
+    regression = {item["question"].casefold() for item in load_questions(PROJECT / "tests/regression/questions.jsonl")}
+    for name in ("questions.jsonl", "paraphrased_pharmacy.jsonl"):
+        for item in load_questions(calibrate.CALIBRATION / name):
+            assert item["question"].casefold() not in regression, item["id"]
