@@ -14,7 +14,7 @@ Two sets, both in tests/calibration/:
   ask. The reader validates on that article and never trains on it. This set judges readers (how
   well their confidence ranks answerable over unanswerable questions put in other words), not the
   threshold: there the shipped reader's confidence separates poorly (AUROC 0.65), and the cut
-  that set or the pooled sets would choose (0.0015) answers nearly every question, giving up the
+  that set or the pooled sets would choose (0.002, 0.0015) answers nearly every question, giving up the
   abstention the product promises for questions the articles do not answer.
 
 Run: .venv/bin/python bench/calibrate_threshold.py [--write] [--questions FILE --corpus DIR]
