@@ -10,7 +10,6 @@ from helpers import PROJECT, import_bench
 from qa.evaluation import load_questions
 
 calibrate = import_bench("calibrate_threshold")
-squad_data = import_bench("squad_data")
 
 
 def corpus_text(folder) -> str:
@@ -29,10 +28,10 @@ def test_the_seed_calibration_answers_are_copied_from_the_seeds():
 
 
 def test_the_paraphrased_calibration_answers_are_copied_from_squads_pharmacy_article(tmp_path):
-    if not squad_data.DEFAULT_SQUAD.exists():
+    if not calibrate.DEFAULT_SQUAD.exists():
         if os.environ.get("CI"):
-            pytest.fail(f"CI needs the SQuAD file at {squad_data.DEFAULT_SQUAD}")
-        pytest.skip(f"no SQuAD file at {squad_data.DEFAULT_SQUAD}")
+            pytest.fail(f"CI needs the SQuAD file at {calibrate.DEFAULT_SQUAD}")
+        pytest.skip(f"no SQuAD file at {calibrate.DEFAULT_SQUAD}")
     sets = calibrate.calibration_sets(tmp_path)
     questions, corpus = sets["paraphrased"]
     items = load_questions(questions)
