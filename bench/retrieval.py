@@ -3,7 +3,13 @@
 A hit is a retrieved passage that overlaps a supporting document's evidence span.
 Besides the retrievers, it scores the order the engine cites in: the hybrid list with its top
 sentences re-ranked by the reader (qa.select.read_spans).
-Run: .venv/bin/python bench/retrieval.py [--questions FILE] [--repeat N]
+
+--fitting prints the same table for the retrievers on the sets retrieval is fitted on instead
+(DESIGN.md: never on the regression set): SQuAD 2.0 dev articles 1-17 (every answerable question),
+the seed calibration questions and the paraphrased Pharmacy set (tests/calibration). There a hit is
+a passage that holds a gold answer (for SQuAD, in the question's own paragraph). The reader rows are
+left out: the reader trained on most of those SQuAD articles.
+Run: .venv/bin/python bench/retrieval.py [--questions FILE] [--repeat N] [--fitting]
 """
 
 from __future__ import annotations
@@ -15,32 +21,43 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from qa.engine import Engine  # noqa: E402
 from qa.evaluation import load_questions  # noqa: E402
+from qa.models import Passage  # noqa: E402
 from qa.retrieve import retrieve  # noqa: E402
 from qa.select import READ_SENTENCES, in_reader_order, read_spans  # noqa: E402
 
+Relevant = Callable[[dict, Passage], bool]  # does this passage answer this question item?
 
 
-def evidence_spans(item: dict, documents: dict[str, str]) -> dict[str, tuple[int, int]]:
-    spans = {}
-    for doc_id, evidence in item["supporting"].items():
-        at = documents[doc_id].find(evidence)
-        spans[doc_id] = (at, at + len(evidence))
-    return spans
+def overlapping_evidence(documents: dict[str, str]) -> Relevant:
+    """A regression item's passage is relevant when it overlaps a supporting document's evidence."""
+
+    def relevant(item: dict, passage: Passage) -> bool:
+        evidence = item["supporting"].get(passage.doc_id)
+        if evidence is None:
+            return False
+        at = documents[passage.doc_id].find(evidence)
+        return passage.start < at + len(evidence) and at < passage.end
+
+    return relevant
 
 
-def first_relevant_rank(hits, spans) -> int | None:
-    for rank, hit in enumerate(hits, 1):
-        span = spans.get(hit.passage.doc_id)
-        if span and hit.passage.start < span[1] and span[0] < hit.passage.end:
-            return rank
-    return None
+def holding_an_answer(item: dict, passage: Passage) -> bool:
+    """A fitting-set item's passage is relevant when it holds a gold answer (in the item's own
+    document, when it names one)."""
+    return item.get("doc_id", passage.doc_id) == passage.doc_id and any(a in passage.text for a in item["answers"])
+
+
+def first_relevant_rank(hits, item: dict, relevant: Relevant) -> int | None:
+    return next((rank for rank, hit in enumerate(hits, 1) if relevant(item, hit.passage)), None)
 
 
 def reranked_by_reader(engine: Engine, question: str, hits: list, depth: int) -> list:
@@ -63,17 +80,20 @@ ROWS: dict[str, tuple[dict, int]] = {
 ORACLE = "better of the two"  # a row computed from the bm25 and dense rows
 
 
-def quality(engine: Engine, questions: list[dict]) -> dict[str, dict[str, float]]:
-    documents = {d.doc_id: d.text for d in engine.corpus.documents}
+def quality(
+    engine: Engine, questions: list[dict], relevant: Relevant | None = None, rows: dict = ROWS
+) -> dict[str, dict[str, float]]:
+    """hit@1, hit@3 and MRR per row; by default a passage is relevant as the regression set says."""
+    relevant = relevant or overlapping_evidence({d.doc_id: d.text for d in engine.corpus.documents})
     ranks_of: dict[str, list[int | None]] = {}
-    for label, (options, depth) in ROWS.items():
+    for label, (options, depth) in rows.items():
         ranks = []
         for item in questions:
             vector = engine.embedder.encode_query(item["question"])
             hits = retrieve(engine.index, item["question"], vector, k=10, **options)
             if depth:
                 hits = reranked_by_reader(engine, item["question"], hits, depth)
-            ranks.append(first_relevant_rank(hits, evidence_spans(item, documents)))
+            ranks.append(first_relevant_rank(hits, item, relevant))
         ranks_of[label] = ranks
     ranks_of[ORACLE] = [better_rank(b, d) for b, d in zip(ranks_of["bm25"], ranks_of["dense"])]
     return {label: figures(ranks) for label, ranks in ranks_of.items()}
@@ -122,19 +142,51 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
+def fitting_sets(tmp: Path) -> dict[str, tuple[Engine, list[dict]]]:
+    """name -> (an engine over its corpus, its answerable questions); SQuAD only where its file is."""
+    from calibrate_threshold import calibration_sets
+    from squad_data import DEFAULT_SQUAD, load_articles, split, write_corpus
+
+    sets = {}
+    if DEFAULT_SQUAD.exists():
+        squad = write_corpus(split(load_articles(DEFAULT_SQUAD))[0], tmp / "squad")
+        questions = [{"question": q.question, "answers": q.answers, "doc_id": q.doc_id} for q in squad if q.answers]
+        sets["SQuAD 1-17"] = (Engine(corpus_dir=tmp / "squad", index_dir=tmp / "squad-index"), questions)
+    for name, (questions_file, corpus) in calibration_sets(tmp).items():
+        questions = [q for q in load_questions(questions_file) if q["answerable"]]
+        sets[f"calibration: {name}"] = (Engine(corpus_dir=corpus, index_dir=tmp / f"{name}-index"), questions)
+    return sets
+
+
+def print_table(table: dict[str, dict[str, float]]) -> None:
+    print(f"{'retriever':<20}{'hit@1':>8}{'hit@3':>8}{'MRR':>8}")
+    for label, row in table.items():
+        print(f"{label:<20}{row['hit@1']:>8.3f}{row['hit@3']:>8.3f}{row['MRR']:>8.3f}")
+
+
+def fitting_report() -> None:
+    retrievers = {label: row for label, row in ROWS.items() if not row[1]}  # no reader rows
+    with tempfile.TemporaryDirectory(prefix="qa-fitting-") as tmp:
+        for name, (engine, questions) in fitting_sets(Path(tmp)).items():
+            print(f"\n{name}: {len(questions)} answerable questions")
+            print_table(quality(engine, questions, holding_an_answer, retrievers))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--questions", default=str(ROOT / "tests/regression/questions.jsonl"))
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--fitting", action="store_true", help="the retrievers on the fitting sets instead")
     args = parser.parse_args()
+    if args.fitting:
+        fitting_report()
+        return
     questions = [q for q in load_questions(args.questions) if q["answerable"]]
     # A private index of the seeds: the project's index/ may be in use by a running app.
     engine = Engine(corpus_dir=ROOT / "seeds", index_dir=tempfile.mkdtemp(prefix="qa-retrieval-"))
 
     print(f"retrieval quality over {len(questions)} answerable regression questions (seed corpus)")
-    print(f"{'retriever':<20}{'hit@1':>8}{'hit@3':>8}{'MRR':>8}")
-    for label, row in quality(engine, questions).items():
-        print(f"{label:<20}{row['hit@1']:>8.3f}{row['hit@3']:>8.3f}{row['MRR']:>8.3f}")
+    print_table(quality(engine, questions))
     print(f"(hybrid: RRF, each passage keeping the better of its two votes, BM25's weighted by how well the "
           f"question is matched word for word;\n summed votes: the same votes added; plain RRF: equal votes added.\n"
           f" hybrid+reader@N: the top N hybrid sentences re-ordered by the reader's "
