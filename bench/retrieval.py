@@ -95,7 +95,8 @@ def quality(
                 hits = reranked_by_reader(engine, item["question"], hits, depth)
             ranks.append(first_relevant_rank(hits, item, relevant))
         ranks_of[label] = ranks
-    ranks_of[ORACLE] = [better_rank(b, d) for b, d in zip(ranks_of["bm25"], ranks_of["dense"])]
+    if "bm25" in ranks_of and "dense" in ranks_of:
+        ranks_of[ORACLE] = [better_rank(b, d) for b, d in zip(ranks_of["bm25"], ranks_of["dense"])]
     return {label: figures(ranks) for label, ranks in ranks_of.items()}
 
 
@@ -152,6 +153,8 @@ def fitting_sets(tmp: Path) -> dict[str, tuple[Engine, list[dict]]]:
         squad = write_corpus(split(load_articles(DEFAULT_SQUAD))[0], tmp / "squad")
         questions = [{"question": q.question, "answers": q.answers, "doc_id": q.doc_id} for q in squad if q.answers]
         sets["SQuAD 1-17"] = (Engine(corpus_dir=tmp / "squad", index_dir=tmp / "squad-index"), questions)
+    else:
+        print(f"SQuAD 2.0 dev not found at {DEFAULT_SQUAD}: SQuAD 1-17 is left out")
     for name, (questions_file, corpus) in calibration_sets(tmp).items():
         questions = [q for q in load_questions(questions_file) if q["answerable"]]
         sets[f"calibration: {name}"] = (Engine(corpus_dir=corpus, index_dir=tmp / f"{name}-index"), questions)
