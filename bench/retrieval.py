@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from qa.engine import Engine  # noqa: E402
-from qa.evaluation import load_questions  # noqa: E402
+from qa.evaluation import load_questions, overlaps_evidence  # noqa: E402
 from qa.models import Passage  # noqa: E402
 from qa.retrieve import retrieve  # noqa: E402
 from qa.select import READ_SENTENCES, in_reader_order, read_spans  # noqa: E402
@@ -39,15 +39,7 @@ Relevant = Callable[[dict, Passage], bool]  # does this passage answer this ques
 
 def overlapping_evidence(documents: dict[str, str]) -> Relevant:
     """A regression item's passage is relevant when it overlaps a supporting document's evidence."""
-
-    def relevant(item: dict, passage: Passage) -> bool:
-        evidence = item["supporting"].get(passage.doc_id)
-        if evidence is None:
-            return False
-        at = documents[passage.doc_id].find(evidence)
-        return passage.start < at + len(evidence) and at < passage.end
-
-    return relevant
+    return lambda item, passage: overlaps_evidence(passage, item["supporting"], documents)
 
 
 def holding_an_answer(item: dict, passage: Passage) -> bool:
@@ -161,10 +153,10 @@ def fitting_sets(tmp: Path) -> dict[str, tuple[Engine, list[dict]]]:
     return sets
 
 
-def print_table(table: dict[str, dict[str, float]]) -> None:
-    print(f"{'retriever':<20}{'hit@1':>8}{'hit@3':>8}{'MRR':>8}")
+def print_table(table: dict[str, dict[str, float]], indent: str = "") -> None:
+    print(f"{indent}{'retriever':<20}{'hit@1':>8}{'hit@3':>8}{'MRR':>8}")
     for label, row in table.items():
-        print(f"{label:<20}{row['hit@1']:>8.3f}{row['hit@3']:>8.3f}{row['MRR']:>8.3f}")
+        print(f"{indent}{label:<20}{row['hit@1']:>8.3f}{row['hit@3']:>8.3f}{row['MRR']:>8.3f}")
 
 
 def fitting_report() -> None:

@@ -143,10 +143,7 @@ def new_processes(index_dir: Path, question: str, repeat: int) -> None:
 def retrieval_figures(engine, repeat: int) -> None:
     print("\n== 3. retrieval over the answerable regression questions (bench/retrieval.py)")
     questions = [q for q in retrieval.load_questions(QUESTIONS) if q["answerable"]]
-    table = retrieval.quality(engine, questions)
-    print(f"  {'retriever':<20}{'hit@1':>8}{'hit@3':>8}{'MRR':>8}")
-    for label, row in table.items():
-        print(f"  {label:<20}{row['hit@1']:>8.3f}{row['hit@3']:>8.3f}{row['MRR']:>8.3f}")
+    retrieval.print_table(retrieval.quality(engine, questions), indent="  ")
     print(f"  targets: hybrid (rrf) hit@3 {TARGETS['hybrid hit@3']}; hit@1 >= 0.90")
     p50s, p95s = [], []
     for _ in range(repeat):

@@ -84,7 +84,7 @@ def judge(item: dict, answer: Answer, documents: dict[str, str]) -> Outcome:
     outcome = Outcome(item=item, answer=answer)
     if item["answerable"]:
         outcome.correct = answer.answered and span_matches(answer.answer, item["answers"])
-        outcome.evidence_cited = bool(answer.citations) and _cites_evidence(
+        outcome.evidence_cited = bool(answer.citations) and overlaps_evidence(
             answer.citations[0], item["supporting"], documents
         )
     else:
@@ -94,13 +94,13 @@ def judge(item: dict, answer: Answer, documents: dict[str, str]) -> Outcome:
     return outcome
 
 
-def _cites_evidence(citation, supporting: dict[str, str], documents: dict[str, str]) -> bool:
-    evidence = supporting.get(citation.doc_id)
+def overlaps_evidence(span, supporting: dict[str, str], documents: dict[str, str]) -> bool:
+    """Does a span of a document (a citation, a passage) overlap that document's evidence?"""
+    evidence = supporting.get(span.doc_id)
     if evidence is None:
         return False
-    text = documents[citation.doc_id]
-    at = text.find(evidence)
-    return at >= 0 and at < citation.end and citation.start < at + len(evidence)
+    at = documents[span.doc_id].find(evidence)
+    return at >= 0 and at < span.end and span.start < at + len(evidence)
 
 
 @dataclass
