@@ -1,34 +1,37 @@
-"""Calibrate the reader's abstention threshold on calibration questions, never on the regression set.
+"""Calibrate the engine's two decisions on calibration questions, never on the regression set.
 
-The reader is fine-tuned on SQuAD (bench/train_reader.py), whose questions share most of their
-words with their paragraph. News readers paraphrase, so its margins shift on news; its *ranking* of
-answerable over unanswerable questions carries over, so only the operating point (the confidence
-below which the engine abstains) is chosen here, on questions written for this purpose. The cut
-maximises right answers plus rightful abstentions, and sits midway between the two neighbouring
-observed confidences so that it does not hug one question.
+1. Relevance ("do the articles speak to the question at all?"): a logistic model over the question's
+   cosine to its nearest sentence and BM25 coverage (`qa.relevance`), fitted
+   on questions that are on topic and off topic for their corpus:
+   - tests/calibration/questions.jsonl over seeds/ and paraphrased_pharmacy.jsonl over SQuAD 2.0
+     dev's 17th article ("Pharmacy", written from the SQuAD file at run time): on topic;
+   - tests/calibration/off_topic.jsonl, asked of both corpora: off topic;
+   - SQuAD 2.0 dev articles 1-29 (every other one, one corpus each): a sample of each article's own
+     questions (on topic) and of the other articles' (off topic).
+   Its cut is the highest that keeps "none" for at most MAX_ANSWERABLE_NONE of the answerable
+   questions, because "the articles don't cover this" is the one thing the engine must not say wrongly.
+2. The span threshold ("can the engine stand behind a short answer?"): the lowest confidence above
+   which the short answers on the two calibration sets, pooled, are right at least TARGET_PRECISION
+   of the time at every higher cut (a wrong short answer costs more than showing the passage).
 
-Two sets, both in tests/calibration/:
-- questions.jsonl over seeds/, mostly in the articles' own words: the threshold is chosen on it;
-- paraphrased_pharmacy.jsonl over SQuAD 2.0 dev's 17th article ("Pharmacy", one document per
-  paragraph, written from the SQuAD file at run time), asked in other words than the text, as users
-  ask. The reader validates on that article and never trains on it. This set judges readers (how
-  well their confidence ranks answerable over unanswerable questions put in other words), not the
-  threshold: there the shipped reader's confidence separates poorly (AUROC 0.65), and the cut
-  that set or the pooled sets would choose (0.002, 0.0015) answers nearly every question, giving up the
-  abstention the product promises for questions the articles do not answer.
+Both go into the reader's card (`qa/reader_model.json`) with the data they were chosen on. The tool
+prints, for each calibration set, the three outcomes' figures and the risk-coverage table (accuracy
+of what is answered at each coverage).
 
-Run: .venv/bin/python bench/calibrate_threshold.py [--write] [--questions FILE --corpus DIR]
-('--questions/--corpus' calibrate on that one set instead)
+Run: .venv/bin/python bench/calibrate_threshold.py [--write]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
+import random
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -38,92 +41,194 @@ from common import auroc  # noqa: E402
 from squad_data import DEFAULT_SQUAD, load_articles, write_corpus  # noqa: E402
 
 from qa.engine import Engine  # noqa: E402
-from qa.evaluation import load_questions, span_matches  # noqa: E402
-from qa.retrieve import retrieve  # noqa: E402
+from qa.evaluation import load_questions, normalize_answer, span_matches  # noqa: E402
 from qa.reader import CARD_PATH  # noqa: E402
-from qa.select import select_answer  # noqa: E402
+from qa.relevance import FEATURES, RelevanceModel, fit_logistic, relevance_features  # noqa: E402
+from qa.retrieve import retrieve  # noqa: E402
+from qa.select import confidence_of, outcome, read_spans  # noqa: E402
 
 CALIBRATION = ROOT / "tests" / "calibration"
 PARAPHRASED_ARTICLE = 16  # SQuAD 2.0 dev's 17th article in file order, "Pharmacy": validation, never trained on
-Seen = list[tuple[float, bool, bool]]  # (confidence, best span is right, answerable) per question
+FITTING_ARTICLES = range(0, 29, 2)  # of the 29 DESIGN.md allows fitting on; one corpus each
+SQUAD_PER_ARTICLE = 30  # own questions and other articles' questions asked of each SQuAD corpus
+MAX_ANSWERABLE_NONE = 0.01
+TARGET_PRECISION = 0.90
 
 
-def observe(engine: Engine, questions: list[dict]) -> Seen:
-    """(confidence, best span is right, answerable) per question, whatever the current threshold."""
+@dataclass(frozen=True)
+class Seen:
+    """What the engine saw for one question, whatever the thresholds."""
+
+    features: tuple[float, ...]
+    confidence: float
+    right: bool  # the best span is a right answer
+    answerable: bool
+    on_topic: bool
+    first_holds_answer: bool  # the sentence the reader ranks first contains a gold answer
+
+
+def observe(engine: Engine, questions: list[dict], on_topic: bool) -> list[Seen]:
     seen = []
     for item in questions:
-        vector = engine.embedder.encode_query(item["question"])
-        hits = retrieve(engine.index, item["question"], vector)
-        selection = select_answer(item["question"], hits, engine.reader)
-        best = selection.best.text if selection.best else None
-        right = item["answerable"] and span_matches(best, item["answers"])
-        seen.append((selection.confidence, right, item["answerable"]))
+        question, golds = item["question"], item.get("answers") or []
+        hits = retrieve(engine.index, question, engine.embedder.encode_query(question))
+        spans = read_spans(question, hits, engine.reader)
+        best = spans[0] if spans else None
+        first = best.hit.passage.text if best else (hits[0].passage.text if hits else "")
+        seen.append(Seen(
+            features=tuple(relevance_features(hits).tolist()),
+            confidence=confidence_of(best.margin) if best else 0.0,
+            right=bool(golds) and span_matches(best.text if best else None, golds),
+            answerable=bool(item["answerable"]),
+            on_topic=on_topic,
+            first_holds_answer=any(normalize_answer(g) in normalize_answer(first) for g in golds),
+        ))
     return seen
 
 
-def accuracy_at(cut: float, seen: Seen) -> float:
-    return sum((right if conf >= cut else not answerable) for conf, right, answerable in seen) / len(seen)
-
-
-def best_cut(seen: Seen) -> tuple[float, float]:
-    confidences = sorted({conf for conf, _, _ in seen})
-    cuts = [confidences[0]] + [(a + b) / 2 for a, b in zip(confidences, confidences[1:])] + [confidences[-1] + 1e-3]
-    return max(((cut, accuracy_at(cut, seen)) for cut in cuts), key=lambda pair: (pair[1], pair[0]))
-
-
-def calibration_sets(tmp: Path) -> dict[str, tuple[Path, Path]]:
-    """name -> (questions file, corpus folder); the paraphrased set only where the SQuAD file is."""
-    sets = {"seeds": (CALIBRATION / "questions.jsonl", ROOT / "seeds")}
+def calibration_corpora(tmp: Path) -> dict[str, Path]:
+    corpora = {"seeds": ROOT / "seeds"}
     if DEFAULT_SQUAD.exists():
         article = load_articles(DEFAULT_SQUAD)[PARAPHRASED_ARTICLE]
         if article["title"] != "Pharmacy":
             sys.exit(f"{DEFAULT_SQUAD}: article {PARAPHRASED_ARTICLE + 1} is {article['title']!r}, not 'Pharmacy'")
         write_corpus([article], tmp / "pharmacy", first_index=PARAPHRASED_ARTICLE)
-        sets["paraphrased"] = (CALIBRATION / "paraphrased_pharmacy.jsonl", tmp / "pharmacy")
+        corpora["paraphrased"] = tmp / "pharmacy"
     else:
-        print(f"SQuAD 2.0 dev not found at {DEFAULT_SQUAD}: the paraphrased set is left out")
-    return sets
+        print(f"SQuAD 2.0 dev not found at {DEFAULT_SQUAD}: the paraphrased set and SQuAD are left out")
+    return corpora
 
 
-def figures(seen: Seen, cut: float) -> dict:
-    """What a set says of a reader: right spans before abstaining, how well its confidence ranks
-    answerable over unanswerable questions, and right answers plus rightful abstentions at the cut."""
-    answerable = [s for s in seen if s[2]]
+def observe_calibration_sets(tmp: Path) -> dict[str, list[Seen]]:
+    files = {"seeds": "questions.jsonl", "paraphrased": "paraphrased_pharmacy.jsonl"}
+    off_topic = load_questions(CALIBRATION / "off_topic.jsonl")
+    observed = {}
+    for name, corpus in calibration_corpora(tmp).items():
+        engine = Engine(corpus_dir=corpus, index_dir=tmp / f"index-{name}")
+        observed[name] = observe(engine, load_questions(CALIBRATION / files[name]), on_topic=True)
+        observed[f"off topic vs {name}"] = observe(engine, off_topic, on_topic=False)
+    return observed
+
+
+def observe_squad(tmp: Path) -> list[Seen]:
+    """Each fitting article as a corpus: its own questions on topic, other articles' off topic."""
+    if not DEFAULT_SQUAD.exists():
+        return []
+    articles = load_articles(DEFAULT_SQUAD)
+    questions = {a: write_corpus([articles[a]], tmp / "squad" / f"a{a}", first_index=a) for a in FITTING_ARTICLES}
+    rng = random.Random(29)
+    seen = []
+    for a in FITTING_ARTICLES:
+        engine = Engine(corpus_dir=tmp / "squad" / f"a{a}", index_dir=tmp / "squad" / f"index-a{a}")
+        own = rng.sample(questions[a], SQUAD_PER_ARTICLE)
+        others = rng.sample([q for b, qs in questions.items() if b != a for q in qs], SQUAD_PER_ARTICLE)
+        as_items = lambda qs, mine: [{"question": q.question, "answers": list(q.answers) if mine else [],
+                                      "answerable": mine and bool(q.answers)} for q in qs]
+        seen += observe(engine, as_items(own, True), on_topic=True)
+        seen += observe(engine, as_items(others, False), on_topic=False)
+    return seen
+
+
+def fit_relevance(seen: list[Seen]) -> RelevanceModel:
+    features = np.array([s.features for s in seen])
+    weights, bias = fit_logistic(features, np.array([s.on_topic for s in seen]))
+    model = RelevanceModel(tuple(round(float(w), 4) for w in weights), round(bias, 4), threshold=0.0)
+    answerable = sorted(model.score_features(s.features) for s in seen if s.answerable)
+    # the highest cut that leaves at most MAX_ANSWERABLE_NONE of them below it, midway to the next score
+    allowed = int(MAX_ANSWERABLE_NONE * len(answerable))
+    cut = (answerable[allowed - 1] + answerable[allowed]) / 2 if allowed else answerable[0] / 2
+    return RelevanceModel(model.weights, model.bias, round(cut, 4))
+
+
+def precise_threshold(seen: list[Seen], target: float = TARGET_PRECISION) -> float:
+    """The lowest cut whose answered questions, and those of every higher cut, are right >= target."""
+    ranked = sorted((s for s in seen if s.on_topic), key=lambda s: -s.confidence)
+    cut, right = 1.0, 0
+    for n, s in enumerate(ranked, 1):
+        right += s.right
+        if right / n < target:
+            break
+        if n == len(ranked) or ranked[n].confidence < s.confidence:
+            cut = s.confidence
+    return cut
+
+
+def three_outcomes(seen: list[Seen], relevance: RelevanceModel, threshold: float) -> dict:
+    status = [outcome(relevance.score_features(s.features), relevance.threshold, s.confidence, threshold) for s in seen]
+    answerable = [(s, st) for s, st in zip(seen, status) if s.answerable]
+    unanswerable = [(s, st) for s, st in zip(seen, status) if not s.answerable]
+    answered = [s for s, st in zip(seen, status) if st == "answer"]
+    share = lambda flags: round(sum(flags) / len(flags), 3) if flags else None
     return {
         "questions": len(seen),
-        "right_before_abstaining": f"{sum(s[1] for s in answerable)}/{len(answerable)}",
-        "auroc": round(auroc([conf for conf, _, _ in seen], [answerable_ for _, _, answerable_ in seen]), 3),
-        "accuracy_at_threshold": round(accuracy_at(cut, seen), 3),
+        "answer/passage/none": "/".join(str(status.count(k)) for k in ("answer", "passage", "none")),
+        "right_before_threshold": f"{sum(s.right for s, _ in answerable)}/{len(answerable)}",
+        "answerable_none": share([st == "none" for _, st in answerable]),
+        "unanswerable_answered": share([st == "answer" for _, st in unanswerable]),
+        "off_topic_none": share([st == "none" for s, st in unanswerable if not s.on_topic]),
+        "first_citation_holds_answer": share([s.first_holds_answer for s, st in answerable if st != "none"]),
+        "answer_precision": share([s.right for s in answered]),
+        "short_answer_accuracy": share([s.right and st == "answer" for s, st in answerable]),
+        "confidence_auroc": round(auroc([s.confidence for s in seen if s.on_topic],
+                                        [s.answerable for s in seen if s.on_topic]), 3),
     }
+
+
+def risk_coverage(seen: list[Seen], points=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0)) -> str:
+    """Accuracy of the answered questions when the most confident share of them is answered."""
+    ranked = sorted((s for s in seen if s.on_topic), key=lambda s: -s.confidence)
+    cells = []
+    for p in points:
+        top = ranked[: max(1, round(p * len(ranked)))]
+        cells.append(f"{p:.0%} {sum(s.right for s in top) / len(top):.2f}")
+    return "  ".join(cells)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--questions", help="calibrate on this question file alone (with --corpus)")
-    parser.add_argument("--corpus", default=str(ROOT / "seeds"))
-    parser.add_argument("--write", action="store_true", help=f"store the threshold in {CARD_PATH.name}")
+    parser.add_argument("--write", action="store_true", help=f"store both decisions in {CARD_PATH.name}")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        sets = ({"given": (Path(args.questions), Path(args.corpus))} if args.questions
-                else calibration_sets(Path(tmp)))
-        observed: dict[str, Seen] = {}
-        for name, (questions, corpus) in sets.items():
-            engine = Engine(corpus_dir=corpus, index_dir=Path(tmp) / f"index-{name}")
-            observed[name] = observe(engine, load_questions(questions))
-    chosen_on = next(iter(observed))  # the first set chooses the threshold: the seeds' (or the one given)
-    cut, accuracy = best_cut(observed[chosen_on])
-    for name, seen in observed.items():
-        print(f"{name}: " + ", ".join(f"{key.replace('_', ' ')} {value}" for key, value in figures(seen, cut).items()))
-    print(f"threshold {cut:.4f} (chosen on {chosen_on}): accuracy (right answer or rightful abstention) {accuracy:.3f}")
-    for conf, right, answerable in sorted(observed[chosen_on]):
-        print(f"  {conf:.3f}  {'answerable' if answerable else 'unanswerable':<12} {'right' if right else ''}")
+        observed = observe_calibration_sets(Path(tmp))
+        squad = observe_squad(Path(tmp))
+    fitting = [s for seen in observed.values() for s in seen] + squad
+    relevance = fit_relevance(fitting)
+    in_domain = [s for name in ("seeds", "paraphrased") for s in observed.get(name, [])]
+    threshold = precise_threshold(in_domain)
+    relevance_auroc = auroc([relevance.score_features(s.features) for s in fitting], [s.on_topic for s in fitting])
+    print(f"relevance: weights {dict(zip(FEATURES, relevance.weights))}, bias {relevance.bias}, cut {relevance.threshold}"
+          f" (fitted on {len(fitting)} questions: {sum(s.on_topic for s in fitting)} on topic; AUROC {relevance_auroc:.3f})")
+    print(f"span threshold {threshold:.4f} (short answers right >= {TARGET_PRECISION} on seeds + paraphrased)")
+    report = {name: three_outcomes(seen, relevance, threshold) for name, seen in observed.items()}
+    if squad:
+        report["SQuAD 1-29 sample"] = three_outcomes(squad, relevance, threshold)
+    for name, figures in report.items():
+        print(f"{name}: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in figures.items() if v is not None))
+    for name in ("seeds", "paraphrased"):
+        if name in observed:
+            print(f"risk-coverage {name}: {risk_coverage(observed[name])}")
     if args.write:
-        model = json.loads(CARD_PATH.read_text(encoding="utf-8"))
-        model["threshold"] = round(cut, 4)
-        model["threshold_calibrated_on"] = f"{os.path.relpath(sets[chosen_on][0], ROOT)} ({len(observed[chosen_on])} questions)"
-        model.update({f"calibration_{name}": figures(seen, cut) for name, seen in observed.items()})
-        CARD_PATH.write_text(json.dumps(model, indent=1) + "\n", encoding="utf-8")
-        print(f"wrote threshold to {CARD_PATH}")
+        card = json.loads(CARD_PATH.read_text(encoding="utf-8"))
+        card.pop("threshold_calibrated_on", None)
+        card.update({
+            "threshold": round(threshold, 4),
+            "threshold_rule": f"lowest confidence whose short answers are right >= {TARGET_PRECISION} at every higher cut",
+            "threshold_chosen_on": "tests/calibration/questions.jsonl + paraphrased_pharmacy.jsonl",
+            "relevance": {
+                "features": list(FEATURES), "weights": list(relevance.weights), "bias": relevance.bias,
+                "threshold": relevance.threshold,
+                "rule": f"highest cut leaving <= {MAX_ANSWERABLE_NONE} of answerable fitting questions 'none'",
+                "fitted_on": "tests/calibration (questions, paraphrased_pharmacy, off_topic vs both corpora); "
+                             f"SQuAD 2.0 dev articles {[a + 1 for a in FITTING_ARTICLES]}: {SQUAD_PER_ARTICLE} own and "
+                             f"{SQUAD_PER_ARTICLE} other articles' questions each",
+                "questions": len(fitting), "auroc": round(relevance_auroc, 4),
+            },
+        })
+        for key in [k for k in card if k.startswith("calibration_")]:
+            del card[key]
+        card["calibration"] = report
+        CARD_PATH.write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
+        print(f"wrote both decisions to {CARD_PATH}")
 
 
 if __name__ == "__main__":

@@ -119,18 +119,27 @@ def cmd_ask(args) -> int:
     return 0
 
 
+STATUS_LINE = {
+    "passage": "No short answer I can stand behind. This passage looks closest:",
+    "none": "The articles don't cover this.",
+}
+
+
 def render_answer(answer) -> str:
-    lines = []
-    if answer.answered:
-        lines.append(f"Answer: {answer.answer}   (confidence {answer.confidence:.2f})")
+    """The three outcomes in words: a short answer, the closest passage, or "not covered"."""
+    if answer.status == "answer":
+        lines = [f"Answer: {answer.answer}   (confidence {answer.confidence:.2f}, relevance {answer.relevance:.2f})"]
     else:
-        lines.append(f"The articles don't say.   (confidence {answer.confidence:.2f})")
-        if answer.citations:
-            lines.append("Closest passages:")
+        lines = [f"{STATUS_LINE[answer.status]}   (relevance {answer.relevance:.2f}, confidence {answer.confidence:.2f})"]
+        if answer.status == "none" and answer.citations:
+            lines.append("Related passages (they do not answer it):")
     for n, c in enumerate(answer.citations, 1):
         lines.append(f"[{n}] {c.title} ({c.doc_id}, chars {c.start}-{c.end})")
         lines.append(textwrap.indent(textwrap.fill(c.text, 96), "    "))
-    if answer.answered:
+        if n == 1 and answer.status == "passage" and c.answer_start is not None:
+            tentative = c.text[c.answer_start - c.start : c.answer_end - c.start]
+            lines.append(f"    possible answer, not confirmed: {tentative!r}")
+    if answer.status != "none" and any(s.marker != "silent" for s in answer.sources):
         lines.append("Sources:")
         for s in answer.sources:
             value = f": {s.value!r}" if s.value else ""

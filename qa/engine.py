@@ -18,7 +18,7 @@ from qa.index import HybridIndex, SyncReport, check_writable
 from qa.models import Answer, Citation, SourceAgreement
 from qa.retrieve import Fusion, Hit, retrieve
 from qa.reader import Reader, shared_reader
-from qa.select import Selection, select_answer
+from qa.select import Selection, Span, select_answer
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MAX_QUESTION_CHARS = 1000
@@ -116,9 +116,9 @@ class Engine:
         query_vector = self.embedder.encode_query(question)
         hits = retrieve(self.index, question, query_vector, k=k, fusion=fusion)
         selection = select_answer(question, hits, self.reader)
-        if not selection.answered:
-            return self._no_answer(question, selection, hits)
-        top = self._citation(selection)
+        if selection.status != "answer":
+            return self._without_short_answer(question, selection, hits)
+        top = self._citation(selection.best)
         sources = (
             mark_sources(self.index, question, query_vector, top, selection) if agreement
             else self._all_silent()
@@ -126,15 +126,16 @@ class Engine:
         others = [s.citation for s in sources if s.citation and s.doc_id != top.doc_id and s.marker == "agrees"]
         return Answer(
             question=question,
-            answered=True,
+            status="answer",
             answer=selection.best.text,
             confidence=selection.confidence,
+            relevance=selection.relevance,
             citations=[top, *others],
             sources=sources,
         )
 
-    def _citation(self, selection: Selection) -> Citation:
-        span = selection.best
+    def _citation(self, span: Span) -> Citation:
+        """The sentence a span sits in, with the span's offsets: the answer, or a tentative one."""
         passage = span.hit.passage
         return Citation(
             doc_id=passage.doc_id,
@@ -147,26 +148,26 @@ class Engine:
             score=round(span.margin, 4),
         )
 
+    def _related(self, hit: Hit) -> Citation:
+        p = hit.passage
+        return Citation(doc_id=p.doc_id, title=self.documents[p.doc_id].title, start=p.start, end=p.end,
+                        text=p.text, score=round(hit.fused, 4))
+
     def _all_silent(self) -> list[SourceAgreement]:
         return list(self.corpus.silent_marks.values())
 
-    def _no_answer(self, question: str, selection: Selection, hits: list[Hit]) -> Answer:
-        related = [
-            Citation(
-                doc_id=h.passage.doc_id,
-                title=self.documents[h.passage.doc_id].title,
-                start=h.passage.start,
-                end=h.passage.end,
-                text=h.passage.text,
-                score=round(h.fused, 4),
-            )
-            for h in selection.ranked_hits(hits)[:RELATED_CITATIONS]
-        ]
+    def _without_short_answer(self, question: str, selection: Selection, hits: list[Hit]) -> Answer:
+        """"passage": the reader's best sentence first, its tentative span marked, then the related
+        passages; "none": the related passages only, none of them marked."""
+        related = [self._related(h) for h in selection.ranked_hits(hits)[:RELATED_CITATIONS]]
+        if selection.status == "passage" and selection.best is not None:
+            related[0] = self._citation(selection.best)
         return Answer(
             question=question,
-            answered=False,
+            status=selection.status,
             answer=None,
             confidence=selection.confidence,
+            relevance=selection.relevance,
             citations=related,
             sources=self._all_silent(),
         )

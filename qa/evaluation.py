@@ -16,13 +16,20 @@ from pathlib import Path
 from qa.models import Answer
 
 MARKERS = ("agrees", "conflicts", "silent")
-THRESHOLDS = {
-    "short_answer_accuracy": 0.90,
-    "first_citation_evidence": 0.95,
-    "unanswerable_abstained": 1.0,
-    "marker_accuracy": 0.95,
+STATUSES = ("answer", "passage", "none")
+# The targets of the open issues: three honest outcomes (16), the reader (18), agreement (19).
+AT_LEAST = {
+    "short_answer_accuracy": 0.60,  # right short answers / answerable questions
+    "answer_precision": 0.90,  # right short answers / questions given a short answer
+    "first_citation_evidence": 0.90,  # of answerable questions given "answer" or "passage"
+    "unanswerable_not_answered": 1.0,  # never a short answer where the articles hold none
+    "off_topic_none": 1.0,  # questions about another subject are "none"
+    "marker_accuracy": 0.90,
 }
-MAX_FALSE_ABSTENTIONS = 0.05
+AT_MOST = {
+    "answerable_none": 0.05,  # "the articles don't cover this" said of a question they answer
+    "false_conflicts": 0.0,
+}
 SPAN_LENGTH_FACTOR = 3
 
 
@@ -70,12 +77,12 @@ class Outcome:
 
     def describe(self) -> str:
         a = self.answer
-        got = repr(a.answer) if a.answered else "(abstained)"
+        got = repr(a.answer) if a.answered else f"({a.status})"
         want = self.item.get("answers") or "(should abstain)"
         first = f"{a.citations[0].doc_id}: {a.citations[0].text[:90]!r}" if a.citations else "no citation"
         wrong_marks = {d: f"{e}->{g}" for d, (e, g) in self.markers.items() if e != g}
         return (
-            f"{self.item['id']} {self.item['question']!r}\n    returned {got} (conf {a.confidence:.2f}),"
+            f"{self.item['id']} {self.item['question']!r}\n    returned {got} (conf {a.confidence:.2f}, relevance {a.relevance:.2f}),"
             f" expected {want}\n    first citation {first}" + (f"\n    markers {wrong_marks}" if wrong_marks else "")
         )
 
@@ -117,27 +124,32 @@ class Report:
 
     def metrics(self) -> dict[str, float]:
         answerable, unanswerable = self.answerable, self.unanswerable
+        answered = [o for o in self.outcomes if o.answer.status == "answer"]
+        spoken_to = [o for o in answerable if o.answer.status != "none"]
         pairs = [pair for o in self.outcomes for pair in o.markers.values()]
         return {
             "short_answer_accuracy": _share(o.correct for o in answerable),
-            "first_citation_evidence": _share(o.evidence_cited for o in answerable),
-            "unanswerable_abstained": _share(o.correct for o in unanswerable),
-            "false_abstentions": _share(not o.answer.answered for o in answerable),
+            "answer_precision": _share(o.correct for o in answered),
+            "first_citation_evidence": _share(o.evidence_cited for o in spoken_to),
+            "unanswerable_not_answered": _share(o.answer.status != "answer" for o in unanswerable),
+            "off_topic_none": _share(o.answer.status == "none" for o in unanswerable if o.item.get("off_topic")),
+            "answerable_none": _share(o.answer.status == "none" for o in answerable),
             "marker_accuracy": _share(e == g for e, g in pairs),
             "false_conflicts": float(sum(1 for e, g in pairs if g == "conflicts" and e != "conflicts")),
         }
 
+    def status_counts(self) -> dict[str, Counter]:
+        """How many answerable and unanswerable questions got each outcome."""
+        return {
+            "answerable": Counter(o.answer.status for o in self.answerable),
+            "unanswerable": Counter(o.answer.status for o in self.unanswerable),
+        }
+
     def failures(self) -> list[str]:
-        """Which thresholds are missed, each with the questions that miss it."""
+        """Which targets are missed (the questions behind them are in `failing_questions`)."""
         m = self.metrics()
-        problems = []
-        for name, floor in THRESHOLDS.items():
-            if m[name] < floor:
-                problems.append(f"{name} {m[name]:.3f} < {floor}")
-        if m["false_abstentions"] > MAX_FALSE_ABSTENTIONS:
-            problems.append(f"false_abstentions {m['false_abstentions']:.3f} > {MAX_FALSE_ABSTENTIONS}")
-        if m["false_conflicts"]:
-            problems.append(f"{int(m['false_conflicts'])} conflicts where agrees/silent was expected")
+        problems = [f"{name} {m[name]:.3f} < {floor}" for name, floor in AT_LEAST.items() if m[name] < floor]
+        problems += [f"{name} {m[name]:.3f} > {cap}" for name, cap in AT_MOST.items() if m[name] > cap]
         return problems
 
     def failing_questions(self) -> list[str]:
@@ -156,10 +168,12 @@ class Report:
         m = self.metrics()
         rows = [
             f"questions: {len(self.answerable)} answerable, {len(self.unanswerable)} unanswerable",
-            f"{'metric':<26}{'value':>8}  target",
+            f"{'outcome':<14}" + "".join(f"{status:>9}" for status in STATUSES),
         ]
-        targets = {**{k: f">= {v}" for k, v in THRESHOLDS.items()}, "false_abstentions": f"<= {MAX_FALSE_ABSTENTIONS}",
-                   "false_conflicts": "== 0"}
+        for kind, counts in self.status_counts().items():
+            rows.append(f"{kind:<14}" + "".join(f"{counts[status]:>9}" for status in STATUSES))
+        rows += ["", f"{'metric':<26}{'value':>8}  target"]
+        targets = {**{k: f">= {v}" for k, v in AT_LEAST.items()}, **{k: f"<= {v}" for k, v in AT_MOST.items()}}
         for name, value in m.items():
             rows.append(f"{name:<26}{value:>8.3f}  {targets.get(name, '')}")
         rows.append("")

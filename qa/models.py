@@ -9,9 +9,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 Marker = Literal["agrees", "conflicts", "silent"]
+Status = Literal["answer", "passage", "none"]
 
 
 class Document(BaseModel):
@@ -59,9 +60,23 @@ class SourceAgreement(BaseModel):
 
 
 class Answer(BaseModel):
+    """One of three outcomes, never confused (`status`):
+    - "answer": a short span the engine stands behind (`answer`, and `citations[0]` holds it);
+    - "passage": the articles speak to the question but no span is sure enough; `citations[0]` is the
+      passage most likely to hold the answer, its answer offsets the reader's tentative span (if any);
+    - "none": nothing in the articles is about what was asked; citations are related passages only.
+    """
+
     question: str
-    answered: bool
+    status: Status
     answer: str | None = None
-    confidence: float = Field(ge=0.0, le=1.0)
+    confidence: float = Field(ge=0.0, le=1.0)  # confidence in the short answer
+    relevance: float = Field(default=0.0, ge=0.0, le=1.0)  # confidence that the articles speak to the question
     citations: list[Citation] = Field(default_factory=list)
     sources: list[SourceAgreement] = Field(default_factory=list)
+
+    @computed_field
+    @property
+    def answered(self) -> bool:
+        """True for a short answer: kept (and serialised) for callers written before `status`."""
+        return self.status == "answer"

@@ -1,9 +1,12 @@
-"""select: ranked passages -> the short answer span, its citation and a confidence (or no answer).
+"""select: ranked passages -> one of three outcomes: a short answer span, the passage most likely to
+hold the answer, or "the articles don't cover this" (`Status`), with a confidence and a relevance.
 
 The extractive reader (`qa.reader`) reads the top `READ_SENTENCES` retrieved sentences, each with
 the question, and proposes one span per sentence together with that sentence's no-answer score.
 The sentence whose span clears its own no-answer score by the widest margin wins; that margin,
-squashed to 0..1, is the confidence, and below the calibrated threshold the engine abstains.
+squashed to 0..1, is the confidence; below the calibrated threshold the engine offers the passage
+instead of a short answer. Whether the articles speak to the question at all is a separate,
+calibrated score (`qa.relevance`); below its cut the outcome is "none".
 
 So the reader, not the retriever's order, decides which sentence answers: it acts as the reranker
 of the retrieved sentences, and a question whose on-topic sentences do not hold its answer (an
@@ -18,8 +21,10 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 
+from qa.models import Status
 from qa.normalize import find_values
 from qa.reader import CARD_PATH, Reader
+from qa.relevance import RelevanceModel, relevance_model
 from qa.retrieve import Hit
 
 READ_SENTENCES = 3  # held-out SQuAD (articles 16-17): F1 47.6 reading 1, 50.4 reading 2, 51.0 reading 3 (best), ~10 ms each
@@ -37,9 +42,14 @@ class Span:
 
 @dataclass(frozen=True)
 class Selection:
-    answered: bool
-    confidence: float
+    status: Status
+    confidence: float  # in the best span
+    relevance: float  # that the articles speak to the question
     read: tuple[Span, ...] = ()  # every span the reader proposed, best first
+
+    @property
+    def answered(self) -> bool:
+        return self.status == "answer"
 
     @property
     def best(self) -> Span | None:
@@ -94,10 +104,20 @@ def confidence_of(margin: float) -> float:
     return round(1.0 / (1.0 + math.exp(-max(min(margin, 30.0), -30.0))), 3)
 
 
-def select_answer(question: str, hits: list[Hit], reader: Reader, threshold: float | None = None) -> Selection:
+def select_answer(
+    question: str, hits: list[Hit], reader: Reader, threshold: float | None = None,
+    relevance: RelevanceModel | None = None,
+) -> Selection:
     spans = read_spans(question, hits, reader)
-    if not spans:
-        return Selection(False, 0.0)
-    confidence = confidence_of(spans[0].margin)
+    relevance = relevance or relevance_model()
+    related = relevance.score(hits)
+    confidence = confidence_of(spans[0].margin) if spans else 0.0
     cut = abstention_threshold() if threshold is None else threshold
-    return Selection(confidence >= cut, confidence, tuple(spans))
+    return Selection(outcome(related, relevance.threshold, confidence, cut), confidence, related, tuple(spans))
+
+
+def outcome(relevance: float, relevance_cut: float, confidence: float, confidence_cut: float) -> Status:
+    """Relevance decides first: a confident span in articles about something else is still "none"."""
+    if relevance < relevance_cut:
+        return "none"
+    return "answer" if confidence >= confidence_cut else "passage"

@@ -34,7 +34,10 @@ EXAMPLES = [
     "What share of Ukraine's mineral resources is under Russian occupation?",
     "What is the capital of France?",
 ]
-NO_ANSWER = "The articles don't say."
+NOT_COVERED = "The articles don't cover this."
+NO_SHORT_ANSWER = "No short answer I can stand behind. This passage looks closest:"
+ANSWER_MEANING = "Copied word for word from the sentence below; the confidence is how sure the reader is that this span answers the question."
+PASSAGE_MEANING = "The dotted words are the reader's best guess, not an answer: read the passage to judge."
 MARKS = {"agrees": "✓ agrees", "conflicts": "✗ conflicts", "silent": "– silent"}
 MARKER_ORDER = {"agrees": 0, "conflicts": 1, "silent": 2}
 ECHO_MAX_CHARS = 300  # a rejected, overlong question is echoed only this far
@@ -48,6 +51,9 @@ _PUNCTUATION = frozenset(string.punctuation)
 CSS = """
 .qa-answer { font-size: 1.35em; font-weight: 700; margin-bottom: .4em; }
 .qa-abstain { font-size: 1.2em; font-weight: 700; margin-bottom: .4em; }
+.qa-confidence { color: #374151; font-size: .9em; margin-bottom: .3em; }
+.qa-confidence span[title] { text-decoration: underline dotted; cursor: help; }
+.qa-quote .qa-tentative { background: none; text-decoration: underline dotted #b45309 2px; text-underline-offset: 3px; }
 .qa-quote { margin: .3em 0 .6em 0; padding-left: .7em; border-left: 3px solid #93c5fd; }
 .qa-quote mark { background: #fde047; color: inherit; padding: 0 .1em; }
 .qa-heading { font-weight: 600; margin-top: .5em; }
@@ -127,14 +133,21 @@ def citation_label(number: int, citation: Citation) -> str:
     return f"[{number}] {citation.title} ({citation.doc_id})"
 
 
-def quoted_sentence(citation: Citation) -> str:
-    """The cited sentence with the answer span (if any) inside <mark>."""
+def quoted_sentence(citation: Citation, tentative: bool = False) -> str:
+    """The cited sentence with the answer span (if any) inside <mark>, or, for a tentative span, a
+    dotted underline: a guess must never look like an answer."""
     if citation.answer_start is None or citation.answer_end is None:
         return as_html(citation.text)
     a = max(0, citation.answer_start - citation.start)
     b = min(len(citation.text), citation.answer_end - citation.start)
     before, span, after = citation.text[:a], citation.text[a:b], citation.text[b:]
-    return f'{as_html(before)}<mark class="qa-span">{as_html(span)}</mark>{as_html(after)}'
+    marked = (f'<span class="qa-tentative" title="possible answer, not confirmed">{as_html(span)}</span>' if tentative
+              else f'<mark class="qa-span">{as_html(span)}</mark>')
+    return f"{as_html(before)}{marked}{as_html(after)}"
+
+
+def confidence_words(confidence: float) -> str:
+    return "very high confidence" if confidence >= 0.99 else "high confidence" if confidence >= 0.9 else "moderate confidence"
 
 
 def _doc_line(title: str, doc_id: str) -> str:
@@ -173,32 +186,65 @@ def disagreement_note(answer: Answer) -> str:
 
 
 def render_reply(answer: Answer) -> str:
-    """The chat bubble for an `Answer`: fixed tags around `as_html()` text."""
-    cited = viewable_citations(answer)
-    if not answer.answered:
-        related = "".join(
-            f'<div class="qa-related">[{n}] “{as_html(c.text)}” — {_doc_line(c.title, c.doc_id)}</div>'
-            for n, c in enumerate(cited, 1)
-        )
-        parts = [f'<div class="qa-abstain">{as_html(NO_ANSWER)}</div>']
-        if related:
-            parts.append(f'<div class="qa-heading">Closest related passages</div>{related}')
-            parts.append('<div class="qa-hint">Open a passage in the source viewer to read it in context.</div>')
-        return f'<div class="qa-reply qa-abstained">{"".join(parts)}</div>'
+    """The chat bubble for an `Answer`, one presentation per outcome: fixed tags around `as_html()` text."""
+    if answer.status == "answer":
+        return render_short_answer(answer)
+    if answer.status == "passage":
+        return render_closest_passage(answer)
+    return render_not_covered(answer)
 
-    top = cited[0]
+
+def render_short_answer(answer: Answer) -> str:
+    cited = viewable_citations(answer)
     citations = "".join(
         f'<div class="qa-citation">[{n}] {_doc_line(c.title, c.doc_id)}</div>' for n, c in enumerate(cited, 1)
     )
+    confidence = (f'<div class="qa-confidence"><span title="confidence {answer.confidence:.2f}">'
+                  f'{confidence_words(answer.confidence)}</span> · {as_html(ANSWER_MEANING)}</div>')
     parts = [
         f'<div class="qa-answer">{as_html(answer.answer or "")}</div>',
         disagreement_note(answer),
-        f'<div class="qa-quote">{quoted_sentence(top)} <span class="qa-doc">[1]</span></div>',
+        confidence,
+        f'<div class="qa-quote">{quoted_sentence(cited[0])} <span class="qa-doc">[1]</span></div>',
         f'<div class="qa-heading">Citations</div><div class="qa-citations">{citations}</div>',
         agreement_strip(answer),
         '<div class="qa-hint">Open a citation in the source viewer to read it in its article.</div>',
     ]
     return f'<div class="qa-reply qa-answered">{"".join(parts)}</div>'
+
+
+def render_closest_passage(answer: Answer) -> str:
+    cited = viewable_citations(answer)
+    top, others = cited[0], cited[1:]
+    parts = [
+        f'<div class="qa-abstain">{as_html(NO_SHORT_ANSWER)}</div>',
+        f'<div class="qa-quote qa-closest">{quoted_sentence(top, tentative=True)} <span class="qa-doc">[1]'
+        f" {_doc_line(top.title, top.doc_id)}</span></div>",
+    ]
+    if top.answer_start is not None:
+        parts.append(f'<div class="qa-hint">{as_html(PASSAGE_MEANING)}</div>')
+    if others:
+        parts.append(f'<div class="qa-heading">Other related passages</div>{_related_lines(others, first=2)}')
+    if any(s.marker != "silent" for s in answer.sources):
+        parts.append(agreement_strip(answer))
+    parts.append('<div class="qa-hint">Open a passage in the source viewer to read it in context.</div>')
+    return f'<div class="qa-reply qa-passage">{"".join(parts)}</div>'
+
+
+def render_not_covered(answer: Answer) -> str:
+    cited = viewable_citations(answer)
+    parts = [f'<div class="qa-abstain">{as_html(NOT_COVERED)}</div>']
+    if cited:
+        parts.append(f'<div class="qa-heading">Closest passages, for reference only</div>{_related_lines(cited)}')
+        parts.append('<div class="qa-hint">Open a passage in the source viewer to read it in context.</div>')
+    return f'<div class="qa-reply qa-abstained">{"".join(parts)}</div>'
+
+
+def _related_lines(citations: list[Citation], first: int = 1) -> str:
+    return "".join(
+        f'<div class="qa-related">[{n}] “{as_html(c.text)}” — {_doc_line(c.title, c.doc_id)}</div>'
+        for n, c in enumerate(citations, first)
+    )
 
 
 def render_problem(message: str) -> str:

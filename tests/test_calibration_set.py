@@ -32,15 +32,20 @@ def test_the_paraphrased_calibration_answers_are_copied_from_squads_pharmacy_art
         if os.environ.get("CI"):
             pytest.fail(f"CI needs the SQuAD file at {calibrate.DEFAULT_SQUAD}")
         pytest.skip(f"no SQuAD file at {calibrate.DEFAULT_SQUAD}")
-    sets = calibrate.calibration_sets(tmp_path)
-    questions, corpus = sets["paraphrased"]
-    items = load_questions(questions)
+    corpus = calibrate.calibration_corpora(tmp_path)["paraphrased"]
+    items = load_questions(calibrate.CALIBRATION / "paraphrased_pharmacy.jsonl")
     assert_answers_are_in(items, corpus_text(corpus))
     assert sum(item["answerable"] for item in items) >= 20 and sum(not item["answerable"] for item in items) >= 10
 
 
 def test_no_calibration_question_is_a_regression_question():
     regression = {item["question"].casefold() for item in load_questions(PROJECT / "tests/regression/questions.jsonl")}
-    for name in ("questions.jsonl", "paraphrased_pharmacy.jsonl"):
+    for name in ("questions.jsonl", "paraphrased_pharmacy.jsonl", "off_topic.jsonl"):
         for item in load_questions(calibrate.CALIBRATION / name):
             assert item["question"].casefold() not in regression, item["id"]
+
+
+def test_the_off_topic_calibration_questions_are_about_other_subjects_than_both_corpora():
+    items = load_questions(calibrate.CALIBRATION / "off_topic.jsonl")
+    assert len(items) >= 30
+    assert all(not item["answerable"] and item["off_topic"] and not item["answers"] for item in items)

@@ -3,11 +3,13 @@
 The set measures the system; nothing in the code knows its questions. Every run prints the metrics
 table and the marker confusion table (also `make eval`).
 
-The issue-3 accuracy targets are NOT met yet (see `KNOWN_GAP`): that test runs every time, is
-reported as an expected failure with the measured gap, and is strict, so the day the system meets
-the targets the suite goes red until the marker is removed. The invariants that must hold for
-every answer (exact offsets, one marker per source, no invented conflicts, abstention on questions
-from outside the articles) are asserted unconditionally.
+The targets of the open issues (16, 18, 19: `qa.evaluation.AT_LEAST` / `AT_MOST`) are NOT all met
+yet (see `KNOWN_GAP`): that test runs every time, is reported as an expected failure with the
+measured gap, and is strict, so the day the system meets the targets the suite goes red until the
+marker is removed. What must hold for every answer (exact offsets, one marker per source, no
+invented conflicts, `answered == (status == "answer")`, no short answer where the articles hold
+none, "none" for questions about another subject, almost never "none" for a question the articles
+answer) is asserted unconditionally.
 """
 
 from __future__ import annotations
@@ -20,10 +22,10 @@ from qa.evaluation import evaluate, load_questions
 
 REGRESSION_SET = Path(__file__).parent / "regression" / "questions.jsonl"
 KNOWN_GAP = (
-    "issue 3/4 targets not met: the extractive reader (MiniLM fine-tuned on 15 SQuAD articles) finds the "
-    "right span for about half of these heavily paraphrased questions, and its margins for the right "
-    "ones are as low as for the on-topic unanswerable ones, so the calibrated threshold abstains on most; "
-    "figures in the table printed above"
+    "short-answer accuracy, first citation and marker targets not met: the extractive reader (MiniLM "
+    "fine-tuned on 15 SQuAD articles) finds the right span for about half of these heavily paraphrased "
+    "questions, and its confidence in the right ones is as low as in the on-topic unanswerable ones, so at "
+    "the threshold calibrated for 0.9 precision most are offered as passages; figures in the table above"
 )
 
 
@@ -62,6 +64,15 @@ def test_every_citation_is_an_exact_slice_of_its_document(report, seed_engine):
             assert doc_text[top.answer_start : top.answer_end] == answer.answer, outcome.item["id"]
 
 
+def test_the_three_outcomes_hold_their_promises(report):
+    m = report.metrics()
+    assert all(o.answer.answered == (o.answer.status == "answer") for o in report.outcomes)
+    assert m["unanswerable_not_answered"] == 1.0  # no short answer where the articles hold none
+    assert m["off_topic_none"] == 1.0  # questions about another subject: "the articles don't cover this"
+    assert m["answerable_none"] <= 0.05  # and that is almost never said of a question they answer
+    assert m["answer_precision"] >= 0.90
+
+
 def test_every_source_gets_exactly_one_marker(report, seed_engine):
     every_doc = sorted(seed_engine.documents)
     for outcome in report.outcomes:
@@ -88,5 +99,5 @@ def test_no_source_is_marked_conflicting_where_the_set_expects_agreement_or_sile
 )
 def test_questions_the_articles_do_not_answer_are_not_answered(seed_engine, question):
     a = seed_engine.answer(question)
-    assert not a.answered and a.answer is None
+    assert a.status != "answer" and not a.answered and a.answer is None
     assert all(s.marker == "silent" for s in a.sources)

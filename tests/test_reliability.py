@@ -5,8 +5,8 @@ The documented outcome of each kind of input:
       Python  InvalidQuestion, a ValueError whose message says why
       CLI     exit code 2, nothing on stdout, one line "qa: <why>" on stderr; the engine never starts
       web     the chat shows a friendly message; the API raises gr.Error with the same message
-  valid, but the articles do not answer it (another language, HTML, SQL, emoji around words)
-      an abstention: answered=False, answer=None, every source silent
+  valid, but about nothing in the articles (another language, HTML, SQL, emoji around words)
+      status "none": answered=False, answer=None, every source silent
   valid, with invisible characters inside (zero-width, bidi, control) -> the same answer as without
 Questions longer than MAX_QUESTION_CHARS are refused unread, never truncated or embedded.
 No test here depends on an answer's text: the selector has its own tests and is still changing.
@@ -125,9 +125,9 @@ def test_an_overlong_question_is_refused_without_being_embedded_or_searched(seed
 
 
 @pytest.mark.parametrize("question", UNANSWERABLE.values(), ids=UNANSWERABLE.keys())
-def test_a_valid_question_the_articles_cannot_answer_gets_an_abstention(default_engine_is_seed_engine, question):
+def test_a_valid_question_about_nothing_in_the_articles_is_not_covered(default_engine_is_seed_engine, question):
     answer = qa.answer(question)
-    assert (answer.answered, answer.answer) == (False, None)
+    assert (answer.status, answer.answered, answer.answer) == ("none", False, None)
     assert {s.marker for s in answer.sources} == {"silent"}
     assert exact_slices(answer, default_engine_is_seed_engine)
 
@@ -162,20 +162,20 @@ def test_qa_ask_refuses_an_invalid_question_with_exit_2_and_one_line_before_star
     assert not index.exists()  # refused before the engine (model, index) was even created
 
 
-def test_qa_ask_answers_a_hostile_but_valid_question_with_an_abstention(seed_engine):
+def test_qa_ask_says_a_hostile_but_valid_question_is_not_covered(seed_engine):
     done = run_qa("ask", UNANSWERABLE["sql"], "--json", "--corpus", str(SEEDS), "--index", str(seed_engine.index_dir))
     assert done.returncode == 0, done.stderr
     answer = json.loads(done.stdout)
-    assert (answer["answered"], answer["answer"]) == (False, None)
+    assert (answer["status"], answer["answered"], answer["answer"]) == ("none", False, None)
 
 
 @pytest.mark.parametrize("question", UNANSWERABLE.values(), ids=UNANSWERABLE.keys())
-def test_qa_ask_prints_an_abstention_for_a_valid_question_it_cannot_answer(seed_engine, capsys, question):
+def test_qa_ask_says_not_covered_for_a_valid_question_about_something_else(seed_engine, capsys, question):
     # In process (the model is loaded once per session); the subprocess test above covers the real shell.
     status = qa_main(["ask", question, "--json", "--corpus", str(SEEDS), "--index", str(seed_engine.index_dir)])
     answer = json.loads(capsys.readouterr().out)
     assert status == 0
-    assert (answer["answered"], answer["answer"]) == (False, None)
+    assert (answer["status"], answer["answered"], answer["answer"]) == ("none", False, None)
 
 
 # ---------------------------------------------------------------- the web UI's handlers
@@ -224,9 +224,9 @@ def test_the_api_refuses_a_non_string_with_a_friendly_error(handlers, value):
 
 
 @pytest.mark.parametrize("question", UNANSWERABLE.values(), ids=UNANSWERABLE.keys())
-def test_the_chat_says_the_articles_dont_say_for_a_valid_question_they_cannot_answer(handlers, question):
+def test_the_chat_says_the_articles_dont_cover_a_valid_question_about_something_else(handlers, question):
     box, history = chat(handlers, question)
     assert box == ""
     assert "qa-abstained" in history[-1]["content"]
     assert "<script" not in history[0]["content"] + history[-1]["content"]  # the question shows as text
-    assert handlers["answer_api"](question)["answered"] is False
+    assert handlers["answer_api"](question)["status"] == "none"

@@ -14,7 +14,8 @@ import pytest
 
 from qa.models import Answer, Citation, Document, SourceAgreement
 from qa.web import (
-    NO_ANSWER,
+    NO_SHORT_ANSWER,
+    NOT_COVERED,
     as_html,
     article_segments,
     build_app,
@@ -50,7 +51,7 @@ def answered(**overrides) -> Answer:
     top = cite()
     fields = dict(
         question="How far did Ukrainian troops advance into Kursk?",
-        answered=True,
+        status="answer",
         answer="2.5 km (1.5 miles)",
         confidence=0.8,
         citations=[top],
@@ -156,20 +157,39 @@ def test_the_citation_picker_names_the_question_whose_citations_it_lists():
     assert len(long) < 200 and long.endswith("…”")
 
 
-def test_an_abstention_says_the_articles_dont_say_and_offers_related_passages():
+def test_a_question_the_articles_do_not_cover_says_so_and_lists_passages_as_related_only():
     related = cite(answer=None)
-    abstention = Answer(question="What is the capital of France?", answered=False, confidence=0.2,
-                        citations=[related],
-                        sources=[SourceAgreement(doc_id="doc_a", title="Mining deal", marker="silent")])
-    text = visible_text(render_reply(abstention))
-    assert text.startswith(NO_ANSWER)
-    assert "Closest related passages" in text
+    not_covered = Answer(question="What is the capital of France?", status="none", confidence=0.2, relevance=0.01,
+                         citations=[related],
+                         sources=[SourceAgreement(doc_id="doc_a", title="Mining deal", marker="silent")])
+    text = visible_text(render_reply(not_covered))
+    assert text.startswith(NOT_COVERED)
+    assert "Closest passages, for reference only" in text
     assert f"[1] “{SENTENCE}” — Mining deal (doc_a)" in text
+
+
+def test_a_passage_outcome_quotes_the_closest_passage_with_its_guess_underlined_not_highlighted():
+    closest = cite()
+    other = cite(doc_id="doc_b", title="Other article", answer=None)
+    passage = Answer(question="How far into Kursk?", status="passage", confidence=0.3, relevance=0.9,
+                     citations=[closest, other],
+                     sources=[SourceAgreement(doc_id="doc_a", title="Mining deal", marker="silent")])
+    reply = render_reply(passage)
+    text = visible_text(reply)
+    assert text.startswith(NO_SHORT_ANSWER)
+    assert SENTENCE in text and "Other related passages" in text
+    assert '<span class="qa-tentative" title="possible answer, not confirmed">2.5 km (1.5 miles)</span>' in reply
+    assert "<mark" not in reply  # the yellow highlight is for answers the engine stands behind
+
+
+def test_a_short_answer_says_its_confidence_in_words_with_the_number_on_hover():
+    reply = render_reply(answered(confidence=0.993))
+    assert '<span title="confidence 0.99">very high confidence</span>' in reply
 
 
 def test_hostile_article_and_question_text_stay_text_in_every_part_of_a_reply():
     evil = cite(title=HOSTILE, text=HOSTILE, start=0, answer=(0, 7))
-    answer = Answer(question=HOSTILE, answered=True, answer="It cost", confidence=0.5, citations=[evil],
+    answer = Answer(question=HOSTILE, status="answer", answer="It cost", confidence=0.5, citations=[evil],
                     sources=[SourceAgreement(doc_id="doc_a", title=HOSTILE, marker="agrees", citation=evil,
                                              value=HOSTILE)])
     for markup in (render_reply(answer), render_question(HOSTILE)):

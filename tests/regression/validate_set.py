@@ -30,8 +30,9 @@ dup = [i for i, c in collections.Counter(ids).items() if c > 1]
 if dup: errors.append(f"duplicate ids {dup}")
 for r in rows:
     rid = r["id"]
-    if set(r) != {"id","question","answerable","qtype","answers","supporting","markers"}:
+    if set(r) - {"off_topic"} != {"id","question","answerable","qtype","answers","supporting","markers"}:
         errors.append(f"{rid}: fields {sorted(r)}")
+    if r.get("off_topic") and r["answerable"]: errors.append(f"{rid}: off_topic marks an unanswerable question")
     if r["qtype"] not in QTYPES: errors.append(f"{rid}: qtype {r['qtype']}")
     if set(r["markers"]) != EXPECTED: errors.append(f"{rid}: markers keys {sorted(r['markers'])}")
     if any(v not in {"agrees","conflicts","silent"} for v in r["markers"].values()):
