@@ -22,6 +22,10 @@ fusion, and cached in `vectors.npz` beside the manifest so a restart does not pu
 out of Chroma (over HTTP in server mode). The cache is derived data: keyed by passage id and model,
 and anything it lacks is read from Chroma.
 
+An index folder belongs to one corpus folder, which its manifest records: opened for another corpus
+it is refused (`CorpusMismatch`), since syncing would re-embed it for the other corpus and the first
+corpus's next start would re-embed it back; only an explicit rebuild takes it over.
+
 Server mode (`chroma_host`): many indexes can share one Chroma server, so each index folder gets its
 own collection, named `passages-<random>` at its first build and recorded in its manifest; the
 manifest and the vector cache stay in the index folder as in embedded mode.
@@ -553,7 +557,7 @@ def check_same_corpus(index_dir: str | Path, corpus_folder: str | None) -> None:
     raise CorpusMismatch(
         f"the index at {index_dir} belongs to the articles in {built_for}, not {corpus_folder}; "
         "leave --index out to use this corpus's own index, choose another folder with --index "
-        "(QA_INDEX_DIR, Engine(index_dir=...)), or pass --rebuild (rebuild=True) to replace it"
+        "(QA_INDEX_DIR, Engine(index_dir=...)), or replace it: qa index --rebuild (Engine(rebuild=True))"
     )
 
 
