@@ -35,7 +35,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT") or 7860),
                         help="port (default 7860, or $GRADIO_SERVER_PORT)")
     parser.add_argument("--corpus", default=None, help="folder of articles (default: seeds/ or $QA_CORPUS_DIR)")
-    parser.add_argument("--index", default=None, help="index folder (default: index/ or $QA_INDEX_DIR)")
+    parser.add_argument("--index", default=None,
+                        help="index folder (default: $QA_INDEX_DIR, else index/ for seeds/ and a folder of its "
+                        "own under the cache folder for any other corpus; see qa.engine.default_index_dir)")
     parser.add_argument("--threads", type=int, default=int(os.environ.get("QA_TORCH_THREADS") or TORCH_THREADS),
                         help=f"torch threads per forward pass (default {TORCH_THREADS}, or $QA_TORCH_THREADS)")
     return parser.parse_args(argv)
@@ -87,7 +89,7 @@ def main(argv: list[str] | None = None) -> None:
     except (FileNotFoundError, IndexUnavailable, ModelUnavailable) as error:
         sys.exit(f"app.py: {error}")
     print(f"Engine ready in {time.perf_counter() - started:.1f} s: {len(engine.documents)} articles "
-          f"from {engine.corpus_dir}", flush=True)
+          f"from {engine.corpus_dir}, index in {engine.index_dir}", flush=True)
 
     demo = build_app(engine)
     demo.queue(default_concurrency_limit=CONCURRENCY).launch(

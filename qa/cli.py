@@ -1,8 +1,9 @@
 """cli: `qa index`, `qa ask`, `qa eval`. A thin caller of the engine.
 
 Exit codes: 0 ok, 1 evaluation below its thresholds, 2 invalid input or arguments (a bad question, a
-missing folder), 3 the index or the model cannot be used (a read-only index folder, a missing model).
-Every failure is one line on stderr, starting with "qa: ".
+missing folder, a file given as the folder), 3 the index or the model cannot be used (a read-only
+index folder, one built for another corpus, a missing model). Every failure is one line on stderr,
+starting with "qa: "; so is each warning (a skipped file, an encoding guessed), once per command.
 """
 
 from __future__ import annotations
@@ -17,7 +18,11 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
-DEFAULT_QUESTIONS = Path(__file__).resolve().parent.parent / "tests" / "regression" / "questions.jsonl"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# The regression set belongs with the articles it asks about: the shipped seeds/, at the project root
+# beside the package (as seeds/ is). Only `qa eval` over those seeds, in a source checkout, uses it.
+REGRESSION_SET = PROJECT_ROOT / "tests" / "regression" / "questions.jsonl"
+DISTRIBUTION = "qa-news"
 MARK_SYMBOL = {"agrees": "✓ agrees", "conflicts": "✗ conflicts", "silent": "· silent"}
 EXIT_INVALID = 2
 EXIT_UNAVAILABLE = 3
@@ -42,29 +47,68 @@ def fail(message: object) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = OneLineParser(prog="qa", description="Offline question answering over news articles")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = OneLineParser(
+        prog="qa",
+        description="Offline question answering over a folder of news articles: short answers copied "
+        "exactly from an article, cited to the character, with each source marked as agreeing, "
+        "conflicting or silent.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}",
+                        help="print the installed qa-news version and exit")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", title="commands",
+                                help="`qa COMMAND --help` describes each")
 
     def corpus_options(p):
-        p.add_argument("--corpus", help="folder of .txt/.md articles (default: seeds/ or $QA_CORPUS_DIR)")
-        p.add_argument("--index", help="index folder (default: index/ or $QA_INDEX_DIR)")
-        p.add_argument("--chroma-host", help="use a Chroma server instead of the embedded store")
-        p.add_argument("--chroma-port", type=int, help="Chroma server port (default 8000)")
+        p.add_argument("--corpus", metavar="DIR",
+                       help="folder of .txt/.md articles (default: $QA_CORPUS_DIR, else the shipped seeds/)")
+        p.add_argument("--index", metavar="DIR",
+                       help="index folder (default: $QA_INDEX_DIR, else index/ for seeds/ and, for any other "
+                       "corpus, a folder of its own under the cache folder, <cache>/indexes/)")
+        p.add_argument("--chroma-host", metavar="HOST", help="use a Chroma server instead of the embedded store")
+        p.add_argument("--chroma-port", metavar="PORT", type=int, help="Chroma server port (default 8000)")
 
-    p_index = sub.add_parser("index", help="build or update the index")
+    p_index = sub.add_parser(
+        "index", help="build or update the index",
+        description="Build the index of a folder of articles, or bring it up to date: only new or "
+        "changed sentences are embedded, and removed articles' passages are deleted. Files that "
+        "cannot be read are skipped, each named once on stderr.",
+    )
     corpus_options(p_index)
-    p_index.add_argument("--rebuild", action="store_true", help="drop the index and build it from scratch")
+    p_index.add_argument("--rebuild", action="store_true",
+                         help="drop the index and build it from scratch (also takes over an index folder "
+                         "that was built for another corpus)")
 
-    p_ask = sub.add_parser("ask", help="answer one question")
+    p_ask = sub.add_parser(
+        "ask", help="answer one question",
+        description="Answer one question from the articles: a short answer copied from one of them, "
+        "or the closest passages when no answer is sure enough, or that the articles don't say. "
+        "The index is built or brought up to date first.",
+    )
     corpus_options(p_ask)
-    p_ask.add_argument("question")
-    p_ask.add_argument("--json", action="store_true", help="print the Answer as JSON")
+    p_ask.add_argument("question", help="the question, in quotes (at most 1,000 characters; one starting "
+                       "with '-' goes after --)")
+    p_ask.add_argument("--json", action="store_true", help="print the Answer as JSON (the Python API's record)")
 
-    p_eval = sub.add_parser("eval", help="run the regression question set and print its metrics")
+    p_eval = sub.add_parser(
+        "eval", help="run a question set and print its metrics",
+        description="Ask every question of a question set (JSON lines) and print short-answer, "
+        "citation, abstention and marker metrics; exit 1 when one is below its threshold.",
+    )
     corpus_options(p_eval)
-    p_eval.add_argument("--questions", default=str(DEFAULT_QUESTIONS), help="a questions.jsonl file")
+    p_eval.add_argument("--questions", metavar="FILE",
+                        help="a questions.jsonl file (default: the project's regression set, "
+                        "tests/regression/questions.jsonl, which asks about the shipped seeds/)")
     p_eval.add_argument("--verbose", action="store_true", help="list every failing question")
     return parser
+
+
+def package_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(DISTRIBUTION)
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "(version unknown: not installed; pip install -e .)"
 
 
 def make_engine(args, progress: bool = False, rebuild: bool = False):
@@ -81,7 +125,8 @@ def make_engine(args, progress: bool = False, rebuild: bool = False):
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    # Warnings (a skipped file, an encoding guessed) go to stderr once each, like failures prefixed "qa: ".
+    logging.basicConfig(level=logging.WARNING, format="qa: %(message)s")
     sys.stdout.reconfigure(errors="replace")  # a terminal that cannot show a character gets a "?"
     args = build_parser().parse_args(argv)
     from qa.embedding import ModelUnavailable
@@ -100,13 +145,14 @@ def main(argv: list[str] | None = None) -> int:
 def cmd_index(args) -> int:
     engine = make_engine(args, progress=sys.stderr.isatty(), rebuild=args.rebuild)
     r = engine.sync_report
+    # Each skipped file was named on stderr as the corpus was read (its log line): count, don't repeat.
+    skipped = len(engine.corpus.skipped)
     print(
         f"index {engine.index_dir}: {len(engine.corpus.documents)} documents, "
         f"{len(engine.corpus.passages)} passages ({r.embedded} embedded, {r.reused} reused, "
         f"{r.deleted} removed{', rebuilt' if r.rebuilt else ''})"
+        + (f"; {skipped} file{'s' if skipped > 1 else ''} skipped (named above)" if skipped else "")
     )
-    for skipped in engine.corpus.skipped:
-        print(f"skipped {skipped.path}: {skipped.reason}")
     return 0
 
 
@@ -150,7 +196,8 @@ def render_answer(answer) -> str:
 def cmd_eval(args) -> int:
     from qa.evaluation import evaluate, load_questions
 
-    report = evaluate(make_engine(args), load_questions(args.questions))
+    questions = load_questions(questions_file(args))  # a missing or foreign set is refused before the model loads
+    report = evaluate(make_engine(args), questions)
     print(report.table())
     problems = report.failures()
     if args.verbose or problems:
@@ -162,6 +209,23 @@ def cmd_eval(args) -> int:
         print("\nbelow thresholds: " + "; ".join(problems))
         return 1
     return 0
+
+
+def questions_file(args) -> Path:
+    """The questions to evaluate: --questions, else the regression set, which asks about the shipped
+    seeds/ and so is the default only for them, and only where the project tree ships it."""
+    if args.questions:
+        return Path(args.questions)
+    from qa.engine import SHIPPED_CORPUS, default_corpus_dir
+
+    corpus = Path(args.corpus) if args.corpus else default_corpus_dir()
+    if corpus.resolve() != SHIPPED_CORPUS.resolve():
+        raise ValueError(f"the regression set asks about the shipped seeds/, not {corpus}: "
+                         "pass --questions FILE with questions about these articles")
+    if not REGRESSION_SET.is_file():
+        raise FileNotFoundError(f"no default question set: {REGRESSION_SET} ships with the project's "
+                                "source tree, not with the package; pass --questions FILE")
+    return REGRESSION_SET
 
 
 COMMANDS = {"index": cmd_index, "ask": cmd_ask, "eval": cmd_eval}

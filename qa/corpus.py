@@ -1,12 +1,14 @@
 """corpus: article files -> `Document`s and sentence `Passage`s with exact character offsets.
 
-`Document.text` is the file's text exactly as `Path.read_text(encoding="utf-8")` returns it, and every
-passage satisfies `doc.text[p.start:p.end] == p.text`. We never segment a cleaned copy: we only
+`Document.text` is the file's text exactly as `Path.read_text(encoding=doc.encoding)` returns it (UTF-8,
+or the encoding detected for a file that is not UTF-8), and every passage satisfies
+`doc.text[p.start:p.end] == p.text`. We never segment a cleaned copy: we only
 replace newlines by spaces (same length) before handing text to the segmenter, so offsets carry over.
 """
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import logging
 import re
@@ -16,6 +18,7 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 
 import pysbd
+from charset_normalizer import from_bytes
 
 from qa.models import Document, Passage, SourceAgreement
 
@@ -25,6 +28,17 @@ ARTICLE_SUFFIXES = (".txt", ".md")
 MAX_FILE_BYTES = 5_000_000  # a news article is kilobytes; megabytes means a dump, not an article
 TITLE_MAX_CHARS = 90
 HEADLINE_MAX_CHARS = 200
+# Western text saved by older Windows editors is cp1252 (also WHATWG's fallback for Western pages),
+# and the engine reads English. On a short article charset-normalizer picks among look-alike code
+# pages almost at random ("José Núñez" as cp775 is "Josķ N·±ez", "España" as cp1250 "Espańa"), so
+# cp1252 stays unless its guess reads as clearly more coherent language (Polish as cp1250: 0.44 to
+# 0.0; a look-alike: within 0.04) or with clearly less mess. Margins are charset-normalizer's
+# coherence and chaos ratios (0..1), set on short English, Western, Polish, Czech, Greek and Russian
+# samples; a one-line Turkish article (0.06 apart) is read as cp1252.
+WESTERN_FALLBACK = "cp1252"
+COHERENCE_MARGIN = 0.1
+CHAOS_MARGIN = 0.1
+UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)  # UTF-16 text is full of NUL bytes, yet text
 
 _ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 _LEADING_DATE = re.compile(r"^\s*(?:date\s*[:=]?\s*)?\d{4}-\d{2}-\d{2}\s+", re.IGNORECASE)
@@ -61,6 +75,7 @@ class Corpus:
     documents: list[Document]
     passages: list[Passage]
     skipped: list[SkippedFile] = field(default_factory=list)
+    folder: str | None = None  # the resolved folder it was read from: the index records whose it is
 
     def document(self, doc_id: str) -> Document:
         return self.by_id[doc_id]
@@ -84,6 +99,9 @@ class UnusableFile(Exception):
 def load_corpus(corpus_dir: str | Path) -> Corpus:
     """Read every article of a folder; bad files are skipped with one warning each."""
     folder = Path(corpus_dir)
+    # FileNotFoundError for both: callers treat "no folder of articles there" alike (exit code 2).
+    if folder.is_file():  # an article named where its folder was meant
+        raise FileNotFoundError(f"{folder} is a file, not a folder of articles (give the folder that holds it)")
     if not folder.is_dir():
         raise FileNotFoundError(f"corpus folder not found: {folder}")
     documents: list[Document] = []
@@ -107,7 +125,7 @@ def load_corpus(corpus_dir: str | Path) -> Corpus:
         first_with_text[key] = doc.path
         documents.append(doc)
     passages = [p for doc in documents for p in split_passages(doc)]
-    return Corpus(documents=documents, passages=passages, skipped=skipped)
+    return Corpus(documents=documents, passages=passages, skipped=skipped, folder=str(folder.resolve()))
 
 
 def article_files(folder: Path) -> list[Path]:
@@ -127,7 +145,9 @@ def _skip(path: Path, reason: str) -> SkippedFile:
 
 
 def read_document(path: Path) -> Document:
-    text = read_article_text(path)
+    text, encoding = read_article_text(path)
+    if encoding != "utf-8":  # a guess, however good: say which, so a garbled article can be explained
+        log.warning("read %s as %s (not UTF-8)", path, encoding)
     title, doc_date = parse_title_and_date(text)
     return Document(
         doc_id=path.stem,
@@ -136,26 +156,63 @@ def read_document(path: Path) -> Document:
         date=doc_date,
         text=text,
         sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        encoding=encoding,
     )
 
 
-def read_article_text(path: Path) -> str:
+def read_article_text(path: Path) -> tuple[str, str]:
+    """The file's text and the encoding it was read with: UTF-8, or else the one detected.
+
+    Read with `Path.read_text` either way, so line endings are translated alike and offsets are
+    offsets into exactly what `read_text(encoding=...)` returns.
+    """
     try:
         if not path.is_file():  # a folder, a fifo (reading would block), a dangling link, deleted
             raise UnusableFile("not a regular file" if path.exists() else "no longer there")
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
             raise UnusableFile(f"too large ({size:,} bytes; limit {MAX_FILE_BYTES:,})")
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as err:
-        raise UnusableFile(f"not UTF-8 text ({err.reason} at byte {err.start})") from err
+        try:
+            text, encoding = path.read_text(encoding="utf-8"), "utf-8"
+        except UnicodeDecodeError as err:
+            encoding = detect_encoding(path.read_bytes(), err)
+            text = path.read_text(encoding=encoding)
+    except UnicodeDecodeError as err:  # the detected encoding did not fit after all
+        raise UnusableFile(f"not text in UTF-8 or {err.encoding} ({err.reason} at byte {err.start})") from err
     except OSError as err:
         raise UnusableFile(f"unreadable ({err.strerror or err})") from err
     if "\x00" in text:
         raise UnusableFile("binary content (NUL bytes)")
     if not text.strip():
         raise UnusableFile("empty")
-    return text
+    return text, encoding
+
+
+def detect_encoding(raw: bytes, utf8_error: UnicodeDecodeError) -> str:
+    """The encoding of a file that is not UTF-8, or UnusableFile when it is not text at all.
+
+    The binary check comes first: a detector finds some code page for almost any bytes.
+    """
+    if raw.startswith(UTF16_BOMS):
+        return "utf-16"
+    if b"\x00" in raw:
+        raise UnusableFile("binary content (NUL bytes)")
+    best = from_bytes(raw).best()
+    if best is None:
+        raise UnusableFile(
+            f"not UTF-8 text ({utf8_error.reason} at byte {utf8_error.start}), nor any encoding we can detect"
+        )
+    western = from_bytes(raw, cp_isolation=[WESTERN_FALLBACK]).best()
+    if western is not None and reads_as_well(western, best):
+        return WESTERN_FALLBACK
+    return best.encoding
+
+
+def reads_as_well(candidate, best) -> bool:
+    """True when charset-normalizer finds the candidate's reading about as coherent and as clean as
+    its best guess's: not clearly worse on either."""
+    return (candidate.coherence >= best.coherence - COHERENCE_MARGIN
+            and candidate.chaos <= best.chaos + CHAOS_MARGIN)
 
 
 # --- titles and dates -----------------------------------------------------------------------

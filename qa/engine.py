@@ -6,21 +6,25 @@ between threads (the embedder serialises its forward pass, everything else is re
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import threading
 import unicodedata
 from pathlib import Path
 
 from qa.agree import mark_sources
 from qa.corpus import Corpus, load_corpus
-from qa.embedding import shared_embedder
-from qa.index import HybridIndex, SyncReport, check_writable
+from qa.embedding import cache_dir, shared_embedder
+from qa.index import HybridIndex, SyncReport, check_same_corpus, check_writable
 from qa.models import Answer, Citation, SourceAgreement
 from qa.retrieve import Fusion, Hit, retrieve
 from qa.reader import Reader, shared_reader
 from qa.select import Selection, Span, select_answer
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SHIPPED_CORPUS = PROJECT_ROOT / "seeds"
+SHIPPED_INDEX = PROJECT_ROOT / "index"
 MAX_QUESTION_CHARS = 1000
 RETRIEVE_K = 10
 RELATED_CITATIONS = 3
@@ -37,11 +41,28 @@ class InvalidQuestion(ValueError):
 
 
 def default_corpus_dir() -> Path:
-    return Path(os.environ.get("QA_CORPUS_DIR") or PROJECT_ROOT / "seeds")
+    return Path(os.environ.get("QA_CORPUS_DIR") or SHIPPED_CORPUS)
 
 
-def default_index_dir() -> Path:
-    return Path(os.environ.get("QA_INDEX_DIR") or PROJECT_ROOT / "index")
+def default_index_dir(corpus_dir: str | Path | None = None) -> Path:
+    """Where a corpus's index lives when no index folder is named: $QA_INDEX_DIR if set, the project's
+    index/ for the shipped seeds/, else a folder of that corpus's own in the cache. Pointing the tool
+    at another folder must never re-embed the shipped index (nor one corpus's index another's)."""
+    if os.environ.get("QA_INDEX_DIR"):
+        return Path(os.environ["QA_INDEX_DIR"])
+    corpus = Path(corpus_dir) if corpus_dir else default_corpus_dir()
+    if corpus.resolve() == SHIPPED_CORPUS.resolve():
+        return SHIPPED_INDEX
+    return cached_index_dir(corpus)
+
+
+def cached_index_dir(corpus_dir: str | Path) -> Path:
+    """<cache>/indexes/<folder name>-<hash of its resolved path>: one per corpus folder, readable
+    in a listing, and two folders of the same name (~/a/news, ~/b/news) never share one."""
+    resolved = Path(corpus_dir).resolve()
+    key = hashlib.sha256(str(resolved).encode("utf-8")).hexdigest()[:12]
+    name = re.sub(r"[^\w.-]+", "_", resolved.name) or "corpus"
+    return cache_dir() / "indexes" / f"{name}-{key}"
 
 
 def clean_question(question: object) -> str:
@@ -83,14 +104,18 @@ class Engine:
         progress: bool = False,
     ):
         self.corpus_dir = Path(corpus_dir) if corpus_dir else default_corpus_dir()
-        self.index_dir = Path(index_dir) if index_dir else default_index_dir()
+        self.index_dir = Path(index_dir) if index_dir else default_index_dir(self.corpus_dir)
         self.corpus: Corpus = load_corpus(self.corpus_dir)
         if not self.corpus.documents:  # every question would abstain: say why now instead
             skipped = "; ".join(f"{Path(s.path).name}: {s.reason}" for s in self.corpus.skipped[:5])
             raise FileNotFoundError(
                 f"no usable articles (.txt or .md) in {self.corpus_dir}" + (f" (skipped {skipped})" if skipped else "")
             )
-        check_writable(self.index_dir)  # a read-only index folder is reported before the model loads
+        # Cheap checks first, so a read-only folder or another corpus's index is reported before the
+        # model loads (the sync checks the corpus again, under the index's lock).
+        check_writable(self.index_dir)
+        if not rebuild:
+            check_same_corpus(self.index_dir, self.corpus.folder)
         self.embedder = shared_embedder(model)
         self.index = HybridIndex(
             self.corpus,

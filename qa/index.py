@@ -22,6 +22,10 @@ fusion, and cached in `vectors.npz` beside the manifest so a restart does not pu
 out of Chroma (over HTTP in server mode). The cache is derived data: keyed by passage id and model,
 and anything it lacks is read from Chroma.
 
+An index folder belongs to one corpus folder, which its manifest records: opened for another corpus
+it is refused (`CorpusMismatch`), since syncing would re-embed it for the other corpus and the first
+corpus's next start would re-embed it back; only an explicit rebuild takes it over.
+
 Server mode (`chroma_host`): many indexes can share one Chroma server, so each index folder gets its
 own collection, named `passages-<random>` at its first build and recorded in its manifest; the
 manifest and the vector cache stay in the index folder as in embedded mode.
@@ -196,6 +200,11 @@ class IndexUnavailable(RuntimeError):
     """The index cannot be opened or built; the message says what to do."""
 
 
+class CorpusMismatch(IndexUnavailable):
+    """The index folder holds the index of another folder of articles. Syncing it to this corpus
+    would silently re-embed over that index (and the other corpus's next run would do it back)."""
+
+
 @dataclass
 class SyncReport:
     embedded: int
@@ -261,6 +270,7 @@ class HybridIndex:
 
         with self._writer_lock():
             self._started_afresh = False
+            self._claim_for_corpus(rebuild)
             self.collection_name = self._collection_name()
             rebuilt = rebuild or not self._manifest_matches()
             client = self._open_client()
@@ -459,6 +469,17 @@ class HybridIndex:
     def manifest_path(self) -> Path:
         return self.index_dir / MANIFEST
 
+    def _claim_for_corpus(self, rebuild: bool) -> None:
+        """Refuse the index of another corpus, unless asked to rebuild: an explicit rebuild replaces
+        whatever the folder held, so it may take the folder over for this corpus."""
+        if not rebuild:
+            check_same_corpus(self.index_dir, self.corpus.folder)
+            return
+        built_for = recorded_corpus(self.index_dir)
+        if built_for and self.corpus.folder and built_for != self.corpus.folder:
+            log.warning("replacing the index at %s (built for %s) with one for %s",
+                        self.index_dir, built_for, self.corpus.folder)
+
     def _manifest_matches(self) -> bool:
         """False when the stored vectors cannot be reused: another model, schema or no manifest."""
         manifest = read_manifest(self.manifest_path)
@@ -483,6 +504,7 @@ class HybridIndex:
             "passage_count": len(self.passages),
             "complete": complete,  # False while a sync runs: a build that was killed says so
             "collection": self.collection_name,
+            "corpus": self.corpus.folder,  # whose index this is: another corpus is refused, not synced
             "chroma_server": f"{self.chroma_host}:{self.chroma_port}" if self.chroma_host else None,
             "documents": {
                 d.doc_id: {"sha256": d.sha256, "passages": counts.get(d.doc_id, 0), "path": d.path}
@@ -518,6 +540,25 @@ def check_writable(index_dir: str | Path) -> None:
             pass
     except OSError as err:
         raise not_writable(index_dir, err) from err
+
+
+def recorded_corpus(index_dir: str | Path) -> str | None:
+    """The resolved corpus folder an index folder was built for, as its manifest says; None when
+    there is no manifest or it predates the record (such an index is taken as this corpus's)."""
+    corpus = (read_manifest(Path(index_dir) / MANIFEST) or {}).get("corpus")
+    return corpus if isinstance(corpus, str) else None
+
+
+def check_same_corpus(index_dir: str | Path, corpus_folder: str | None) -> None:
+    """CorpusMismatch when the index folder was built for another corpus folder than this one."""
+    built_for = recorded_corpus(index_dir)
+    if built_for is None or corpus_folder is None or built_for == corpus_folder:
+        return
+    raise CorpusMismatch(
+        f"the index at {index_dir} belongs to the articles in {built_for}, not {corpus_folder}; "
+        "leave --index out to use this corpus's own index, choose another folder with --index "
+        "(QA_INDEX_DIR, Engine(index_dir=...)), or replace it: qa index --rebuild (Engine(rebuild=True))"
+    )
 
 
 def not_writable(index_dir: Path, err: OSError) -> IndexUnavailable:

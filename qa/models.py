@@ -1,7 +1,8 @@
 """Typed records that cross module boundaries: the corpus side and the `Answer` contract.
 
 Every offset is a character offset into `Document.text`, which is the file's text exactly as
-`Path(file).read_text(encoding="utf-8")` returns it, never a cleaned copy.
+`Path(file).read_text(encoding=doc.encoding)` returns it (UTF-8 unless the file is not), never a
+cleaned copy.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ class Document(BaseModel):
     date: dt.date | None = None
     text: str
     sha256: str
+    encoding: str = "utf-8"  # what the file was read as: UTF-8, or the encoding detected (e.g. cp1252)
 
 
 class Passage(BaseModel):

@@ -12,6 +12,7 @@ target 1000 ms). It prints, not asserts: speed is a benchmark figure on these sh
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -70,11 +71,15 @@ Object.defineProperty(window, '__pwned', {
 # ---------------------------------------------------------------- servers and browser
 
 
-def copy_of_project_index(target: Path) -> Path:
-    """A private copy of index/ (if built), so the test never writes into the project's index."""
+def copy_of_project_index(target: Path, corpus: Path = SEEDS) -> Path:
+    """A private copy of index/ (if built), so the test never writes into the project's index. It
+    stands in for an index of `corpus` (the seeds plus an article): an index refuses other corpora."""
     source = PROJECT / "index"
     if (source / "manifest.json").exists():
         shutil.copytree(source, target, ignore=shutil.ignore_patterns(".lock"))
+        manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
+        manifest["corpus"] = str(corpus.resolve())
+        (target / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     else:
         target.mkdir(parents=True)
     return target
@@ -104,7 +109,7 @@ def hostile_app(tmp_path_factory):
     """The seed articles plus one whose title and sentences carry script and an onerror image."""
     tmp = tmp_path_factory.mktemp("hostile_app")
     corpus = seeds_plus(tmp, "hostile.txt", HOSTILE_ARTICLE)
-    yield from start_app(corpus, copy_of_project_index(tmp / "index"), tmp / "app.log")
+    yield from start_app(corpus, copy_of_project_index(tmp / "index", corpus), tmp / "app.log")
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +117,7 @@ def conflict_app(tmp_path_factory):
     """The seed articles plus one that states a different distance for the Kursk advance."""
     tmp = tmp_path_factory.mktemp("conflict_app")
     corpus = seeds_plus(tmp, "kursk_8km.txt", CONFLICTING_ARTICLE)
-    yield from start_app(corpus, copy_of_project_index(tmp / "index"), tmp / "app.log")
+    yield from start_app(corpus, copy_of_project_index(tmp / "index", corpus), tmp / "app.log")
 
 
 @pytest.fixture(scope="module")

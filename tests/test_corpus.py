@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 from datetime import date
 from pathlib import Path
@@ -181,7 +182,7 @@ BAD_FILES = {
     "empty.txt": b"",
     "blank.txt": b" \n\t\n   \n",
     "binary.txt": b"PK\x03\x04\x00\x00\x08\x00 some zipped bytes\x00\x00",
-    "latin1.txt": b"caf\xe9 au lait is served daily.\n",
+    "noise.bin.txt": bytes(range(128, 256)) * 4,  # no NUL byte, and still no text in any encoding
 }
 
 
@@ -234,6 +235,66 @@ def test_a_duplicate_article_under_another_name_is_skipped_as_a_duplicate(corpus
     assert skipped.path == str(copy)
     assert "duplicate" in skipped.reason and DOC_001 in skipped.reason
     assert len(warnings_naming(caplog, copy)) == 1
+
+
+# --- text encodings ------------------------------------------------------------------------------------
+
+# Articles saved by older editors: each is read in its own encoding, never dropped.
+LEGACY_ARTICLES = {
+    "cp1252": "Kyiv caf\u00e9 owners \u201cwelcome\u201d the deal \u2014 worth \u20ac500 billion.\r\n"
+              "Espa\u00f1a said the na\u00efve plan had failed.\r\n",
+    "latin-1": "Caf\u00e9 owners in Kyiv said the Kursk advance was 9 km.\nThe se\u00f1or agreed.\n",
+    "cp1250": "Wa\u0142\u0119sa powiedzia\u0142, \u017ce \u015bwiat si\u0119 zmieni\u0142.\n"
+              "P\u0159\u00edli\u0161 \u017elu\u0165ou\u010dk\u00fd k\u016f\u0148 \u00fap\u011bl \u010f\u00e1belsk\u00e9 \u00f3dy.\n",
+    "cp1251": "\u041a\u0438\u0435\u0432 \u0441\u043a\u0430\u0437\u0430\u043b, \u0447\u0442\u043e "
+              "\u043f\u0435\u0440\u0435\u0433\u043e\u0432\u043e\u0440\u044b \u043f\u0440\u043e\u0434\u043e\u043b"
+              "\u0436\u0430\u0442\u0441\u044f.\n",
+    "utf-16": "Saved by Notepad as \u201cUnicode\u201d: UTF-16 with a byte order mark.\n",
+}
+
+
+@pytest.mark.parametrize("saved_as", LEGACY_ARTICLES)
+def test_an_article_that_is_not_utf8_is_read_in_its_own_encoding_and_says_which(tmp_path, caplog, saved_as):
+    text = LEGACY_ARTICLES[saved_as]
+    path = tmp_path / "legacy.txt"
+    path.write_bytes(text.encode(saved_as))
+    with caplog.at_level(logging.WARNING, logger="qa.corpus"):
+        corpus = load_corpus(tmp_path)
+    [doc] = corpus.documents
+    assert doc.text == text.replace("\r\n", "\n")  # the words as written, line endings as read_text gives
+    assert doc.text == path.read_text(encoding=doc.encoding)  # offsets are into the text as decoded
+    assert all(doc.text[p.start : p.end] == p.text for p in corpus.passages)
+    assert [r.getMessage() for r in warnings_naming(caplog, path)] == [f"read {path} as {doc.encoding} (not UTF-8)"]
+
+
+# Short Western articles, where look-alike code pages read as well to a detector: cp1252 it is.
+WESTERN = {
+    "a Latin-1 file (cp1252 is its superset)": ("The se\u00f1or agreed, caf\u00e9 owners said.\n", "latin-1"),
+    "accented names": ("Jos\u00e9 N\u00fa\u00f1ez said the talks would resume on Monday.\n", "cp1252"),
+    "umlauts and curly quotes": ("Reporting by Angela M\u00fcller.\nThe caf\u00e9\u2019s owner agreed.\n", "cp1252"),
+}
+
+
+@pytest.mark.parametrize("text, saved_as", WESTERN.values(), ids=WESTERN.keys())
+def test_a_short_western_article_is_read_as_cp1252_not_as_a_look_alike_code_page(tmp_path, text, saved_as):
+    (tmp_path / "short.txt").write_bytes(text.encode(saved_as))
+    [doc] = load_corpus(tmp_path).documents
+    assert (doc.encoding, doc.text) == ("cp1252", text)  # not cp775's "Jos\u0137 N\u00b7\u00b1ez"
+
+
+def test_utf8_articles_record_utf8(seeds):
+    assert {d.encoding for d in seeds.documents} == {"utf-8"}
+
+
+def test_a_file_given_as_the_corpus_folder_is_refused_saying_it_is_a_file(seeds_dir):
+    article = next(seeds_dir.glob("*.txt"))
+    with pytest.raises(FileNotFoundError, match=re.escape(f"{article} is a file, not a folder of articles")):
+        load_corpus(article)
+
+
+def test_a_missing_corpus_folder_is_refused_saying_so(tmp_path):
+    with pytest.raises(FileNotFoundError, match="corpus folder not found"):
+        load_corpus(tmp_path / "nowhere")
 
 
 # --- which files are articles ----------------------------------------------------------------------------

@@ -104,38 +104,48 @@ def seed_store(tmp_path_factory) -> Path:
     return index
 
 
-def copy_of(index: Path, tmp_path: Path) -> Path:
+def copy_of(index: Path, tmp_path: Path, corpus: Path | None = None) -> Path:
+    """A copy of an index. With `corpus`, it stands in for an index built for that folder (a copy of
+    the articles it was built from): an index refuses another corpus than the one it records."""
     target = tmp_path / "index-copy"
     shutil.copytree(index, target)
+    if corpus is not None:
+        record_corpus(target, corpus)
     return target
+
+
+def record_corpus(index: Path, corpus: Path) -> None:
+    manifest = json.loads((index / MANIFEST).read_text(encoding="utf-8"))
+    manifest["corpus"] = str(corpus.resolve())
+    (index / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
 
 
 # ---------------------------------------------------------------- corpus faults
 
 BAD_FILES = {
     "empty.txt": (b"", "empty"),
-    "binary.txt": (b"PK\x03\x04\x14\x00\x00\x00\x08\x00 zipped \x00\x00\xff\xfe", "not UTF-8 text"),
-    "latin1.txt": ("Caf\u00e9 owners in Kyiv said the Kursk advance was 9 km.\n".encode("latin-1"), "not UTF-8"),
+    "binary.txt": (b"PK\x03\x04\x14\x00\x00\x00\x08\x00 zipped \x00\x00\xff\xfe", "binary content"),
+    "noise.txt": (bytes(range(128, 256)) * 4, "nor any encoding we can detect"),
     "nul.txt": (b"Looks like text\x00but holds NUL bytes.\n", "binary content"),
 }
 
 
 def test_bad_files_are_skipped_by_name_and_reason_and_the_rest_is_indexed(corpus_dir, seed_store, tmp_path,
                                                                            caplog, capsys):
-    index_dir = copy_of(seed_store, tmp_path)
+    index_dir = copy_of(seed_store, tmp_path, corpus_dir)
     for name, (content, _) in BAD_FILES.items():
         (corpus_dir / name).write_bytes(content)
     before = fingerprint(corpus_dir)
 
     with caplog.at_level(logging.WARNING):
         status = qa_main(["index", "--corpus", str(corpus_dir), "--index", str(index_dir)])
-    printed = capsys.readouterr().out
 
     assert status == 0
+    assert f"{len(BAD_FILES)} files skipped" in capsys.readouterr().out
     for name, (_, reason) in BAD_FILES.items():
         path = corpus_dir / name
-        assert re.search(rf"skipped {re.escape(str(path))}: .*{reason}", printed), printed  # `qa index` says
-        assert str(path) in warnings_in(caplog)  # and so does the log, for the app and Python callers
+        # One warning each, which `qa` prints on stderr and the app and Python callers log.
+        assert re.search(rf"skipping {re.escape(str(path))}: .*{reason}", warnings_in(caplog))
     engine = Engine(corpus_dir=corpus_dir, index_dir=index_dir)
     assert [d.doc_id for d in engine.corpus.documents] == SEED_IDS
     assert_consistent(engine)
@@ -143,9 +153,32 @@ def test_bad_files_are_skipped_by_name_and_reason_and_the_rest_is_indexed(corpus
     assert fingerprint(corpus_dir) == before
 
 
+# An article saved by an older Windows editor (cp1252: curly quotes, accented names).
+VELTRIA_CP1252 = """Veltria port reopens after the storm
+
+The Veltria port reopened on Monday, its director, Jos\u00e9 N\u00fa\u00f1ez, said.
+N\u00fa\u00f1ez said 40 ships were waiting \u201coutside the breakwater\u201d to enter the harbour.
+"""
+
+
+def test_an_article_saved_as_cp1252_is_indexed_and_cited_in_its_text_as_decoded(corpus_dir, seed_store, tmp_path):
+    index_dir = copy_of(seed_store, tmp_path, corpus_dir)
+    path = corpus_dir / "veltria.txt"
+    path.write_bytes(VELTRIA_CP1252.encode("cp1252"))
+
+    engine = Engine(corpus_dir=corpus_dir, index_dir=index_dir)
+    doc = engine.documents["veltria"]
+    assert (doc.encoding, doc.text) == ("cp1252", path.read_text(encoding="cp1252"))
+    assert_consistent(engine)
+    answer = engine.answer("How many ships were waiting outside the Veltria breakwater?")
+    assert answer.citations[0].doc_id == "veltria"
+    for citation in answer.citations:  # offsets are into the text as decoded, not into its bytes
+        assert engine.documents[citation.doc_id].text[citation.start : citation.end] == citation.text
+
+
 def test_a_duplicate_under_another_name_is_skipped_naming_both_files_and_counted_once(corpus_dir, seed_store,
                                                                                       tmp_path, caplog):
-    index_dir = copy_of(seed_store, tmp_path)
+    index_dir = copy_of(seed_store, tmp_path, corpus_dir)
     original = corpus_dir / f"{DOC_001}.txt"
     repost = corpus_dir / "zz_reposted.txt"  # the same article, saved with Windows line endings
     repost.write_bytes(original.read_bytes().replace(b"\n", b"\r\n"))
@@ -164,8 +197,8 @@ def test_a_duplicate_under_another_name_is_skipped_naming_both_files_and_counted
     assert not any(key.startswith("zz_reposted#") for key in stored_ids(engine))
 
 
-def test_an_unreadable_file_is_skipped_and_named(corpus_dir, seed_store, tmp_path, monkeypatch, capsys):
-    index_dir = copy_of(seed_store, tmp_path)
+def test_an_unreadable_file_is_skipped_and_named(corpus_dir, seed_store, tmp_path, monkeypatch, caplog):
+    index_dir = copy_of(seed_store, tmp_path, corpus_dir)
     # Simulated: as root, chmod 000 does not stop reading (see the next test).
     locked = corpus_dir / "locked.txt"
     locked.write_text("Kyiv said the locked article is about minerals.\n", encoding="utf-8")
@@ -177,8 +210,9 @@ def test_an_unreadable_file_is_skipped_and_named(corpus_dir, seed_store, tmp_pat
         return real_read_text(self, *args, **kwargs)
 
     monkeypatch.setattr(Path, "read_text", read_text)
-    assert qa_main(["index", "--corpus", str(corpus_dir), "--index", str(index_dir)]) == 0
-    assert f"skipped {locked}: unreadable (Permission denied)" in capsys.readouterr().out
+    with caplog.at_level(logging.WARNING):
+        assert qa_main(["index", "--corpus", str(corpus_dir), "--index", str(index_dir)]) == 0
+    assert f"skipping {locked}: unreadable (Permission denied)" in warnings_in(caplog)
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="running as root: chmod 000 does not stop root from reading "
@@ -213,7 +247,7 @@ def test_a_folder_with_no_usable_article_is_refused_with_a_clear_message(tmp_pat
 
 
 def test_a_document_deleted_after_indexing_is_never_cited_again(corpus_dir, seed_store, tmp_path):
-    index_dir = copy_of(seed_store, tmp_path)  # indexed with every seed article
+    index_dir = copy_of(seed_store, tmp_path, corpus_dir)  # indexed with every seed article
     gone = [p for p in load_corpus(corpus_dir).passages if p.doc_id == DOC_003]
     (corpus_dir / f"{DOC_003}.txt").unlink()
 
@@ -229,7 +263,7 @@ def test_a_document_deleted_after_indexing_is_never_cited_again(corpus_dir, seed
 
 
 def test_a_document_edited_after_indexing_is_cited_as_it_now_reads(corpus_dir, seed_store, tmp_path):
-    index_dir = copy_of(seed_store, tmp_path)  # indexed before the edit
+    index_dir = copy_of(seed_store, tmp_path, corpus_dir)  # indexed before the edit
     path = corpus_dir / f"{DOC_001}.txt"
     old = "advancing 2.5 km (1.5 miles)"
     text = path.read_text(encoding="utf-8")
@@ -355,6 +389,7 @@ def killed_then_restarted(seed_store, tmp_path_factory):
     corpus, index = tmp / "corpus", tmp / "index"
     shutil.copytree(SEEDS, corpus)
     shutil.copytree(seed_store, index)  # indexed with every seed article
+    record_corpus(index, corpus)  # as if built for this copy of them
     removed = [p for p in load_corpus(corpus).passages if p.doc_id == DOC_003]
     (corpus / f"{DOC_003}.txt").unlink()
     write_reports(corpus, articles=11, sentences=100)  # more than Chroma keeps outside HNSW files

@@ -25,7 +25,9 @@ from qa.index import (
     MANIFEST,
     SCHEMA_VERSION,
     VECTOR_CACHE,
+    CorpusMismatch,
     HybridIndex,
+    IndexUnavailable,
     InvertedBM25,
     SyncReport,
     open_chroma,
@@ -187,6 +189,101 @@ def test_a_manifest_from_another_model_or_schema_triggers_a_rebuild(
     assert index.collection.count() == len(index.passages)
     rewritten = read_manifest(index_dir)
     assert (rewritten["model_id"], rewritten["schema_version"]) == (embedder.model_id, SCHEMA_VERSION)
+
+
+# --- one index per corpus -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def other_corpus(corpus_dir, tmp_path) -> Path:
+    """A second folder of articles (the seeds, minus one): another corpus, by its place on disk."""
+    folder = tmp_path / "other-articles"
+    shutil.copytree(corpus_dir, folder)
+    (folder / f"{DELETED_DOC}.txt").unlink()
+    return folder
+
+
+def test_the_manifest_records_the_resolved_corpus_folder(seed_index, seeds_dir):
+    assert read_manifest(seed_index.index_dir)["corpus"] == str(seeds_dir.resolve())
+
+
+def test_an_index_built_for_another_corpus_is_refused_not_re_embedded(corpus_dir, other_corpus, index_dir, embedder):
+    first, _ = build(corpus_dir, index_dir, embedder)
+    with pytest.raises(CorpusMismatch, match="--rebuild") as refused:
+        build(other_corpus, index_dir, embedder)
+    assert str(corpus_dir.resolve()) in str(refused.value) and "--index" in str(refused.value)
+    assert isinstance(refused.value, IndexUnavailable)  # the CLI's exit 3, app.py's one-line message
+    # The first corpus's index is as it was: nothing deleted, nothing re-pointed.
+    assert read_manifest(index_dir)["corpus"] == str(corpus_dir.resolve())
+    assert stored_ids(first) == set(first.keys)
+
+
+def test_an_explicit_rebuild_takes_the_folder_over_for_another_corpus(corpus_dir, other_corpus, index_dir, embedder):
+    build(corpus_dir, index_dir, embedder)
+    index, report = build(other_corpus, index_dir, embedder, rebuild=True)
+    assert report.rebuilt and report.embedded == len(index.passages)
+    assert stored_ids(index) == set(index.keys)  # none of the first corpus's passages survive
+    assert read_manifest(index_dir)["corpus"] == str(other_corpus.resolve())
+
+
+def test_an_index_from_before_the_corpus_was_recorded_is_taken_as_this_corpuss(corpus_dir, index_dir, embedder):
+    build(corpus_dir, index_dir, embedder)
+    manifest = read_manifest(index_dir)
+    del manifest["corpus"]  # as written by earlier versions
+    (index_dir / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+
+    _, report = build(corpus_dir, index_dir, embedder)
+    assert (report.embedded, report.rebuilt) == (0, False)
+    assert read_manifest(index_dir)["corpus"] == str(corpus_dir.resolve())
+
+
+def test_the_same_folder_by_another_spelling_is_the_same_corpus(corpus_dir, index_dir, embedder):
+    build(corpus_dir, index_dir, embedder)
+    _, report = build(corpus_dir / ".." / corpus_dir.name, index_dir, embedder)
+    assert (report.embedded, report.rebuilt) == (0, False)
+
+
+def shipped_manifest() -> bytes | None:
+    path = PROJECT_ROOT / "index" / MANIFEST
+    return path.read_bytes() if path.exists() else None
+
+
+@pytest.fixture
+def private_cache(tmp_path, monkeypatch, embedder) -> Path:
+    """A cache folder of the test's own, for indexes only: the model (the `embedder`, loaded first)
+    stays where it was extracted, so nothing is exported again."""
+    monkeypatch.setenv("QA_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("QA_INDEX_DIR", raising=False)
+    monkeypatch.delenv("QA_CORPUS_DIR", raising=False)
+    return tmp_path / "cache"
+
+
+def test_another_folder_with_no_index_named_is_indexed_in_a_folder_of_its_own(corpus_dir, private_cache):
+    from qa.engine import Engine
+
+    before = shipped_manifest()
+    engine = Engine(corpus_dir=corpus_dir)
+    assert engine.index_dir.parent == private_cache / "indexes"
+    assert engine.index_dir.name.startswith("corpus-")  # the folder's name, then a hash of its path
+    assert read_manifest(engine.index_dir)["corpus"] == str(corpus_dir.resolve())
+    assert shipped_manifest() == before  # the shipped index/ is not touched
+
+
+def test_the_default_index_folder_is_the_shipped_one_only_for_the_shipped_seeds(
+    seeds_dir, corpus_dir, tmp_path, private_cache, monkeypatch
+):
+    from qa.engine import default_index_dir
+
+    assert default_index_dir() == default_index_dir(seeds_dir) == PROJECT_ROOT / "index"
+    assert default_index_dir(corpus_dir).is_relative_to(private_cache)
+    # Two folders of one name are two corpora; one folder spelled two ways is one.
+    twin = tmp_path / "elsewhere" / corpus_dir.name
+    assert default_index_dir(twin) != default_index_dir(corpus_dir)
+    assert default_index_dir(corpus_dir / ".." / corpus_dir.name) == default_index_dir(corpus_dir)
+    monkeypatch.setenv("QA_CORPUS_DIR", str(corpus_dir))  # the default engine follows QA_CORPUS_DIR
+    assert default_index_dir() == default_index_dir(corpus_dir)
+    monkeypatch.setenv("QA_INDEX_DIR", str(tmp_path / "chosen"))  # a folder named by the user wins
+    assert default_index_dir(corpus_dir) == default_index_dir(seeds_dir) == tmp_path / "chosen"
 
 
 def _engine_importable() -> bool:
