@@ -61,6 +61,15 @@ class SourceAgreement(BaseModel):
     value: str | None = None
 
 
+class StatedValue(BaseModel):
+    """One value the sources state for the question, and which sources state it (after normalisation:
+    "2.5 km" and "1.5 miles" are one value)."""
+
+    value: str  # as the source read first states it
+    doc_ids: list[str]
+    confidence: float = Field(default=0.0, ge=0.0, le=1.0)  # the reader's, summed over sources and squashed
+
+
 class Answer(BaseModel):
     """One of three outcomes, never confused (`status`):
     - "answer": a short span the engine stands behind (`answer`, and `citations[0]` holds it);
@@ -76,6 +85,7 @@ class Answer(BaseModel):
     relevance: float = Field(default=0.0, ge=0.0, le=1.0)  # confidence that the articles speak to the question
     citations: list[Citation] = Field(default_factory=list)
     sources: list[SourceAgreement] = Field(default_factory=list)
+    values: list[StatedValue] = Field(default_factory=list)  # most sources first; two or more: sources disagree
 
     @computed_field
     @property
