@@ -1,37 +1,87 @@
-"""agree: the answer's claim -> one marker per source: agrees, conflicts or silent.
+"""agree: each source's own reading of the question -> one marker per source, and the consensus.
 
-For every document that can speak to the claim (question + answer span), find its sentence about
-the same thing: dense similarity of the question against the passage vectors computed at index time
-(no re-embedding per question) plus lexical overlap with the claim. Then read that sentence's value:
+Every source answers for itself. The documents among the retrieved sentences (at most
+`MAX_SOURCES_READ` of them, each by its `SENTENCES_PER_SOURCE` best sentences, so the cost is bounded
+by the documents read, never by the corpus or its near-duplicates) are read by the reader, and a
+source's own value is its best span when the reader's margin clears `SOURCE_MARGIN`. Values are then
+grouped by meaning (`normalize.compatible`: hedges as intervals, unit conversions with rounding,
+number words, dates against each article's date, name spellings), and the group most sources state,
+weighted by the reader's confidence in each, is the consensus.
 
-- a typed answer (a length, share, amount, date, count) agrees when the sentence states a compatible
-  value (`normalize.compatible`: hedges as intervals, unit conversion, rounding) and conflicts only on
-  positive evidence: a value of the same kind, in a sentence about the same slot (the words around
-  the value match the words around the answer), that is incompatible;
-- any other answer agrees when the sentence states it (the same name in any spelling, by
-  `canonical_name`, or all of its content words); names and phrases never conflict, because
-  "another name nearby" is no evidence of another value for the same slot.
-
-Everything else is silent. Documents with no passage among the claim's candidates are silent
-without any work, which keeps this cheap for corpora of thousands of documents.
+A source is marked
+- agrees: its own value is the consensus, or one of its sentences about the question states the
+  consensus value (the reader can miss a value a sentence plainly states, so the claim is also looked
+  for: the same typed value next to the same words, the same name, or all of a phrase's words);
+- conflicts: it states a value of the same kind that is incompatible, either as its own confident
+  reading of the question (the slot is the question's) or next to the same words as the consensus
+  (a length is never compared with a count, a name never conflicts on a mere mention);
+- silent: nothing it says answers the question.
+Documents no retrieved sentence comes from are silent without any work.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+import re
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from qa.index import HybridIndex, tokenize
-from qa.models import Citation, Document, Passage, SourceAgreement
-from qa.normalize import Value, compatible, find_names, find_values, parse_value
+from qa.corpus import Corpus
+from qa.index import tokenize
+from qa.models import Citation, Document, Passage, SourceAgreement, StatedValue
+from qa.normalize import Value, canonical_name, compatible, find_names, find_values, parse_value
+from qa.reader import Reader
+from qa.retrieve import Hit
+from qa.select import Selection, Span, confidence_of, whole_values
 
-DENSE_CANDIDATES = 200  # passages considered per claim, by similarity to the question
-RELEVANT = 0.45  # relatedness a sentence needs before its values count as being about the claim
+MAX_SOURCES_READ = 12  # documents whose own reading is asked for, best retrieved first
+SENTENCES_PER_SOURCE = 2
+SOURCE_MARGIN = -2.0  # a source's reading counts from this reader margin (chosen in calibrate_threshold.py)
+CONFLICT_MARGIN = 0.0  # a reading must be at least this sure to contradict the consensus on its own
+RELEVANT = 0.45  # relatedness (cosine + half the claim-word overlap) before a sentence's values count
 SAME_SLOT = 0.34  # share of the answer's context words a conflicting value's context must share
 CONTEXT_WORDS = 6
 PHRASE_OVERLAP = 1.0  # share of the answer's words a sentence must hold to state it
 MARKER_ORDER = {"agrees": 0, "conflicts": 1, "silent": 2}
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One source's own answer to the question: its best span and what the span means."""
+
+    doc_id: str
+    span: Span
+    value: Value | None
+
+    @property
+    def confidence(self) -> float:
+        return confidence_of(self.span.margin)
+
+
+@dataclass
+class ValueGroup:
+    """Readings that state one value, however worded."""
+
+    readings: list[Reading] = field(default_factory=list)
+
+    @property
+    def weight(self) -> float:
+        return sum(r.confidence for r in self.readings)
+
+    @property
+    def best(self) -> Reading:
+        return max(self.readings, key=lambda r: r.span.margin)
+
+
+@dataclass(frozen=True)
+class Agreed:
+    """The agree stage's output: one mark per document and the values the sources state."""
+
+    sources: list[SourceAgreement]
+    values: list[StatedValue]
+    consensus: Span | None  # the span of the value most sources state
+    confidence: float  # in the consensus: the sources' combined confidence, lowered by a split
 
 
 @dataclass(frozen=True)
@@ -43,31 +93,176 @@ class Claim:
     value: Value | None  # None: a name or phrase, compared by words
 
 
-def mark_sources(
-    index: HybridIndex, question: str, query_vector: np.ndarray, top: Citation, selection=None
-) -> list[SourceAgreement]:
-    """One mark per document: the answer's own source agrees; documents with passages related to the
-    claim are judged; every other document is silent without any work."""
-    corpus = index.corpus
-    claim = make_claim(question, top, corpus.document(top.doc_id))
-    own = SourceAgreement(doc_id=top.doc_id, title=top.title, marker="agrees", citation=top, value=claim.answer_text)
-    by_doc: dict[str, list[tuple[float, int]]] = {}
-    for row, score in related_passages(index, question, query_vector, claim).items():
-        by_doc.setdefault(index.passages[row].doc_id, []).append((score, row))
-    judged = {
-        doc_id: judge_document(corpus.document(doc_id), [(s, index.passages[r]) for s, r in sorted(rows, reverse=True)], claim)
-        for doc_id, rows in by_doc.items()
-        if doc_id != top.doc_id
-    }
-    marks = [own] + [judged.get(doc_id, silent) for doc_id, silent in corpus.silent_marks.items() if doc_id != top.doc_id]
-    return sorted(marks, key=lambda m: MARKER_ORDER[m.marker])
+class Agreement:
+    """The agree stage: `mark(question, selection, hits)` -> `Agreed`."""
+
+    def __init__(self, corpus: Corpus, reader: Reader, *, sources_read: int = MAX_SOURCES_READ,
+                 source_margin: float = SOURCE_MARGIN):
+        self.corpus = corpus
+        self.reader = reader
+        self.sources_read = sources_read
+        self.source_margin = source_margin
+
+    def mark(self, question: str, selection: Selection, hits: list[Hit]) -> Agreed:
+        if selection.status == "none":
+            return Agreed(list(self.corpus.silent_marks.values()), [], None, 0.0)
+        by_doc = sentences_by_document(hits, self.sources_read)
+        readings = self.own_readings(question, selection, by_doc)
+        groups = group_by_value(readings)
+        if not groups:
+            return Agreed(list(self.corpus.silent_marks.values()), [], None, 0.0)
+        consensus = max(groups, key=lambda g: (g.weight, g.best.span.margin))
+        marks = self.marks(question, consensus, readings, by_doc)
+        return Agreed(marks, stated_values(groups, consensus, marks), consensus.best.span,
+                      combined_confidence(consensus, groups))
+
+    def own_readings(self, question: str, selection: Selection, by_doc: dict[str, list[Hit]]) -> dict[str, Reading]:
+        """Each read document's best span, if the reader is sure enough of it; sentences the
+        selector already read are not read again."""
+        known = {span.hit.row: span for span in selection.read}
+        unread = [hit for hits in by_doc.values() for hit in hits if hit.row not in known]
+        guesses = self.reader.read(question, [h.passage.text for h in unread]) if unread else []
+        for hit, guess in zip(unread, guesses):
+            start, end = whole_values(hit.passage.text, guess.start, guess.end)
+            if end > start:
+                base = hit.passage.start
+                known[hit.row] = Span(hit, base + start, base + end, hit.passage.text[start:end], guess.margin)
+        readings = {}
+        for doc_id, hits in by_doc.items():
+            spans = [known[h.row] for h in hits if h.row in known]
+            best = max(spans, key=lambda s: s.margin, default=None)
+            if best is not None and best.margin >= self.source_margin:
+                doc = self.corpus.document(doc_id)
+                readings[doc_id] = Reading(doc_id, best, parse_value(best.text, reference_date=doc.date))
+        return readings
+
+    def marks(self, question: str, consensus: ValueGroup, readings: dict[str, Reading],
+              by_doc: dict[str, list[Hit]]) -> list[SourceAgreement]:
+        members = {r.doc_id for r in consensus.readings}
+        best = consensus.best
+        claim = make_claim(question, best.span, self.corpus.document(best.doc_id))
+        judged = {}
+        for doc_id, hits in by_doc.items():
+            doc = self.corpus.document(doc_id)
+            own = readings.get(doc_id)
+            if doc_id in members:
+                judged[doc_id] = _mark(doc, "agrees", own.span.hit.passage, _in_passage(own.span))
+            elif own is not None and contradicts(own, consensus):
+                judged[doc_id] = _mark(doc, "conflicts", own.span.hit.passage, _in_passage(own.span))
+            else:
+                judged[doc_id] = judge_document(doc, related_sentences(hits, claim), claim)
+        marks = [judged.get(doc_id, silent) for doc_id, silent in self.corpus.silent_marks.items()]
+        return sorted(marks, key=lambda m: MARKER_ORDER[m.marker])
+
+    def against_claim(self, question: str, hits: list[Hit], top: Citation) -> list[SourceAgreement]:
+        """The marks of every source against one claim (`top`'s answer span), without reading: the
+        claim check on its own, for callers that already hold the answer."""
+        claim = make_claim_from_citation(question, top, self.corpus.document(top.doc_id))
+        own = SourceAgreement(doc_id=top.doc_id, title=top.title, marker="agrees", citation=top, value=claim.answer_text)
+        judged = {
+            doc_id: judge_document(self.corpus.document(doc_id), related_sentences(doc_hits, claim), claim)
+            for doc_id, doc_hits in sentences_by_document(hits, len(hits), per_source=len(hits)).items()
+            if doc_id != top.doc_id
+        }
+        marks = [own] + [judged.get(d, silent) for d, silent in self.corpus.silent_marks.items() if d != top.doc_id]
+        return sorted(marks, key=lambda m: MARKER_ORDER[m.marker])
 
 
-def make_claim(question: str, top: Citation, doc: Document) -> Claim:
-    answer = doc.text[top.answer_start : top.answer_end]
-    before = doc.text[top.start : top.answer_start]
-    after = doc.text[top.answer_end : top.end]
-    context = tokenize(before)[-CONTEXT_WORDS:] + tokenize(after)[:CONTEXT_WORDS]
+# ---------------------------------------------------------------- each source's reading
+
+
+def sentences_by_document(hits: list[Hit], sources: int, per_source: int = SENTENCES_PER_SOURCE) -> dict[str, list[Hit]]:
+    """The best retrieved sentences of each of the first `sources` documents, in retrieval order."""
+    by_doc: dict[str, list[Hit]] = {}
+    for hit in hits:
+        doc_hits = by_doc.get(hit.passage.doc_id)
+        if doc_hits is None:
+            if len(by_doc) == sources:
+                continue
+            doc_hits = by_doc[hit.passage.doc_id] = []
+        if len(doc_hits) < per_source:
+            doc_hits.append(hit)
+    return by_doc
+
+
+def group_by_value(readings: dict[str, Reading]) -> list[ValueGroup]:
+    """Readings grouped by the value they state, strongest reading first into the groups."""
+    groups: list[ValueGroup] = []
+    for reading in sorted(readings.values(), key=lambda r: -r.span.margin):
+        group = next((g for g in groups if same_value(g.best, reading)), None)
+        if group is None:
+            groups.append(ValueGroup([reading]))
+        else:
+            group.readings.append(reading)
+    return groups
+
+
+def same_value(a: Reading, b: Reading) -> bool:
+    """Two readings state the same thing: compatible values, one name, or the same words."""
+    if a.value is not None and b.value is not None and a.value.kind != "name" and b.value.kind != "name":
+        return compatible(a.value, b.value) is True
+    if _is_name(a.span.text) and _is_name(b.span.text):
+        return canonical_name(a.span.text) == canonical_name(b.span.text) or _one_holds_the_other(a, b)
+    return _one_holds_the_other(a, b)
+
+
+def _one_holds_the_other(a: Reading, b: Reading) -> bool:
+    terms_a, terms_b = set(tokenize(a.span.text)), set(tokenize(b.span.text))
+    return bool(terms_a) and bool(terms_b) and (terms_a <= terms_b or terms_b <= terms_a)
+
+
+def _is_name(text: str) -> bool:
+    return bool(text) and text[0].isupper() and all(w[0].isupper() for w in text.split() if w[0].isalpha() and len(w) > 3)
+
+
+def contradicts(reading: Reading, consensus: ValueGroup) -> bool:
+    """A confident reading of the question that states another value of the consensus's own kind."""
+    other = consensus.best.value
+    if reading.value is None or other is None or reading.value.kind == "name" or other.kind == "name":
+        return False
+    return reading.span.margin >= CONFLICT_MARGIN and compatible(reading.value, other) is False
+
+
+def combined_confidence(consensus: ValueGroup, groups: list[ValueGroup]) -> float:
+    """Independent sources stating one value make it surer (the chance that all of them are wrong
+    shrinks); sources stating other values take their share of the weight away."""
+    all_wrong = math.prod(1.0 - r.confidence for r in consensus.readings)
+    share = consensus.weight / sum(g.weight for g in groups)
+    return round((1.0 - all_wrong) * share, 3)
+
+
+def stated_values(groups: list[ValueGroup], consensus: ValueGroup, marks: list[SourceAgreement]) -> list[StatedValue]:
+    """The consensus with every source marked as agreeing, then the conflicting values, most sources first."""
+    agreeing = [m.doc_id for m in marks if m.marker == "agrees"]
+    values = [StatedValue(value=consensus.best.span.text, doc_ids=agreeing, confidence=consensus.best.confidence)]
+    conflicting = {m.doc_id for m in marks if m.marker == "conflicts"}
+    others = [g for g in groups if g is not consensus and conflicting & {r.doc_id for r in g.readings}]
+    for group in sorted(others, key=lambda g: -len(g.readings)):
+        docs = [r.doc_id for r in group.readings if r.doc_id in conflicting]
+        values.append(StatedValue(value=group.best.span.text, doc_ids=docs, confidence=group.best.confidence))
+    return values
+
+
+def _in_passage(span: Span) -> tuple[int, int]:
+    base = span.hit.passage.start
+    return span.start - base, span.end - base
+
+
+# ---------------------------------------------------------------- a claim looked for in a source
+
+
+def make_claim(question: str, span: Span, doc: Document) -> Claim:
+    passage = span.hit.passage
+    return _claim(question, doc, passage.start, passage.end, span.start, span.end)
+
+
+def make_claim_from_citation(question: str, top: Citation, doc: Document) -> Claim:
+    return _claim(question, doc, top.start, top.end, top.answer_start, top.answer_end)
+
+
+def _claim(question: str, doc: Document, start: int, end: int, answer_start: int, answer_end: int) -> Claim:
+    answer = doc.text[answer_start:answer_end]
+    context = tokenize(doc.text[start:answer_start])[-CONTEXT_WORDS:] + tokenize(doc.text[answer_end:end])[:CONTEXT_WORDS]
     return Claim(
         question_terms=frozenset(tokenize(question)),
         answer_text=answer,
@@ -77,25 +272,15 @@ def make_claim(question: str, top: Citation, doc: Document) -> Claim:
     )
 
 
-def related_passages(index: HybridIndex, question: str, query_vector: np.ndarray, claim: Claim) -> dict[int, float]:
-    """Relatedness of candidate passages to the claim: cosine to the question plus word overlap.
-
-    Candidates are the passages nearest the question and those sharing the most claim words; the
-    vectors and term sets were computed at index time, so nothing is embedded or tokenised here.
-    """
-    if not len(index.vectors):
-        return {}
-    cosines = index.vectors @ query_vector
-    count = min(DENSE_CANDIDATES, len(cosines))
-    rows = set(np.argpartition(-cosines, count - 1)[:count].tolist())
+def related_sentences(hits: list[Hit], claim: Claim) -> list[tuple[float, Passage]]:
+    """A document's retrieved sentences by relatedness to the claim: cosine to the question plus
+    half the share of the claim's words they hold; most related first."""
     claim_terms = claim.question_terms | claim.answer_terms
-    rows |= {row for row, _ in index.bm25.top(list(claim_terms), DENSE_CANDIDATES)}
-    related = {}
-    for row in rows:
-        terms = index.bm25.terms_of(row)
-        overlap = len(claim_terms & terms) / len(claim_terms) if claim_terms else 0.0
-        related[row] = float(cosines[row]) + 0.5 * overlap
-    return related
+    scored = []
+    for hit in hits:
+        overlap = len(claim_terms & set(tokenize(hit.passage.text))) / len(claim_terms) if claim_terms else 0.0
+        scored.append((hit.cosine + 0.5 * overlap, hit.passage))
+    return sorted(scored, key=lambda pair: -pair[0])
 
 
 def judge_document(doc: Document, passages: list[tuple[float, Passage]], claim: Claim) -> SourceAgreement:
@@ -159,8 +344,6 @@ def _phrase_span(sentence: str, claim: Claim) -> tuple[int, int] | None:
 
 def _densest_overlap(sentence: str, answer_terms: frozenset[str]) -> tuple[int, int] | None:
     """The shortest run of words holding enough of the answer's words to count as stating it."""
-    import re
-
     words = [(m.start(), m.end(), set(tokenize(m.group()))) for m in re.finditer(r"\S+", sentence)]
     need = max(1, int(np.ceil(PHRASE_OVERLAP * len(answer_terms))))
     best = None

@@ -11,9 +11,10 @@ import os
 import re
 import threading
 import unicodedata
+from functools import cached_property
 from pathlib import Path
 
-from qa.agree import mark_sources
+from qa.agree import Agreed, Agreement
 from qa.corpus import Corpus, load_corpus
 from qa.embedding import cache_dir, shared_embedder
 from qa.index import HybridIndex, SyncReport, check_same_corpus, check_writable
@@ -28,6 +29,7 @@ SHIPPED_INDEX = PROJECT_ROOT / "index"
 MAX_QUESTION_CHARS = 1000
 RETRIEVE_K = 10
 RELATED_CITATIONS = 3
+AGREEMENT_DEPTH = 30  # sentences retrieved for the per-source readings (the selector reads the top ones)
 
 # Format characters (Cf: zero-width spaces and joiners, soft hyphens, bidi overrides) are invisible
 # and sit inside words, so they are dropped ("Kur\u200bsk" is "Kursk"), as are lone surrogates (Cs:
@@ -139,25 +141,29 @@ class Engine:
         for callers that need only the span, and for benchmarks that price the agreement step."""
         question = clean_question(question)
         query_vector = self.embedder.encode_query(question)
-        hits = retrieve(self.index, question, query_vector, k=k, fusion=fusion)
-        selection = select_answer(question, hits, self.reader)
+        hits = retrieve(self.index, question, query_vector, k=max(k, AGREEMENT_DEPTH), fusion=fusion)
+        selection = select_answer(question, hits[:k], self.reader)
+        agreed = self.agreement.mark(question, selection, hits) if agreement else None
         if selection.status != "answer":
-            return self._without_short_answer(question, selection, hits)
-        top = self._citation(selection.best)
-        sources = (
-            mark_sources(self.index, question, query_vector, top, selection) if agreement
-            else self._all_silent()
-        )
+            return self._without_short_answer(question, selection, hits[:k], agreed)
+        span = agreed.consensus if agreed and agreed.consensus else selection.best
+        top = self._citation(span)
+        sources = agreed.sources if agreed else self._all_silent()
         others = [s.citation for s in sources if s.citation and s.doc_id != top.doc_id and s.marker == "agrees"]
         return Answer(
             question=question,
             status="answer",
-            answer=selection.best.text,
-            confidence=selection.confidence,
+            answer=span.text,
+            confidence=agreed.confidence if agreed and agreed.consensus else selection.confidence,
             relevance=selection.relevance,
             citations=[top, *others],
             sources=sources,
+            values=agreed.values if agreed else [],
         )
+
+    @cached_property
+    def agreement(self) -> Agreement:
+        return Agreement(self.corpus, self.reader)
 
     def _citation(self, span: Span) -> Citation:
         """The sentence a span sits in, with the span's offsets: the answer, or a tentative one."""
@@ -181,7 +187,8 @@ class Engine:
     def _all_silent(self) -> list[SourceAgreement]:
         return list(self.corpus.silent_marks.values())
 
-    def _without_short_answer(self, question: str, selection: Selection, hits: list[Hit]) -> Answer:
+    def _without_short_answer(self, question: str, selection: Selection, hits: list[Hit],
+                              agreed: Agreed | None) -> Answer:
         """"passage": the reader's best sentence first, its tentative span marked, then the related
         passages; "none": the related passages only, none of them marked."""
         related = [self._related(h) for h in selection.ranked_hits(hits)[:RELATED_CITATIONS]]
@@ -194,7 +201,8 @@ class Engine:
             confidence=selection.confidence,
             relevance=selection.relevance,
             citations=related,
-            sources=self._all_silent(),
+            sources=agreed.sources if agreed else self._all_silent(),
+            values=agreed.values if agreed else [],
         )
 
 
