@@ -40,12 +40,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import auroc  # noqa: E402
 from squad_data import DEFAULT_SQUAD, load_articles, write_corpus  # noqa: E402
 
+from qa.agree import Agreement, source_reading_cut  # noqa: E402
 from qa.engine import Engine  # noqa: E402
 from qa.evaluation import load_questions, normalize_answer, span_matches  # noqa: E402
 from qa.reader import CARD_PATH  # noqa: E402
-from qa.relevance import FEATURES, RelevanceModel, fit_logistic, relevance_features  # noqa: E402
+from qa.relevance import FEATURES, RelevanceModel, fit_logistic, relevance_features, relevance_model  # noqa: E402
 from qa.retrieve import retrieve  # noqa: E402
-from qa.select import confidence_of, outcome, read_spans  # noqa: E402
+from qa.select import abstention_threshold, confidence_of, outcome, read_spans  # noqa: E402
 
 CALIBRATION = ROOT / "tests" / "calibration"
 PARAPHRASED_ARTICLE = 16  # SQuAD 2.0 dev's 17th article in file order, "Pharmacy": validation, never trained on
@@ -59,7 +60,7 @@ TARGET_PRECISION = 0.90
 class Seen:
     """What the engine saw for one question, whatever the thresholds."""
 
-    features: tuple[float, ...]
+    features: tuple[float, ...]  # relevance's
     confidence: float
     right: bool  # the best span is a right answer
     answerable: bool
@@ -138,6 +139,33 @@ def fit_relevance(seen: list[Seen]) -> RelevanceModel:
     allowed = int(MAX_ANSWERABLE_NONE * len(answerable))
     cut = (answerable[allowed - 1] + answerable[allowed]) / 2 if allowed else answerable[0] / 2
     return RelevanceModel(model.weights, model.bias, round(cut, 4))
+
+
+SOURCE_CUTS = (0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5)
+
+
+def choose_source_cut() -> tuple[float, float]:
+    """The confidence from which one source's own reading counts: the cut whose markers best match,
+    on the seed calibration set, which sources hold a gold answer at all (a source that holds none
+    is silent; one that does agrees)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = Engine(corpus_dir=ROOT / "seeds", index_dir=Path(tmp) / "index")
+        questions = load_questions(CALIBRATION / "questions.jsonl")
+        texts = {d: normalize_answer(doc.text) for d, doc in engine.documents.items()}
+        scores = []
+        for cut in SOURCE_CUTS:
+            engine.agreement = Agreement(engine.corpus, engine.reader, source_confidence=cut)
+            right = total = 0
+            for item in questions:
+                holds = {d for d, text in texts.items()
+                         if item["answerable"] and any(normalize_answer(g) in text for g in item["answers"])}
+                for source in engine.answer(item["question"]).sources:
+                    right += source.marker == ("agrees" if source.doc_id in holds else "silent")
+                    total += 1
+            scores.append((right / total, -cut))
+            print(f"  source cut {cut}: marker accuracy {right / total:.3f}")
+    accuracy, cut = max(scores)
+    return -cut, accuracy
 
 
 def precise_threshold(seen: list[Seen], target: float = TARGET_PRECISION) -> float:
@@ -228,7 +256,16 @@ def main() -> None:
             del card[key]
         card["calibration"] = report
         CARD_PATH.write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
-        print(f"wrote both decisions to {CARD_PATH}")
+        print(f"wrote both thresholds and the relevance model to {CARD_PATH}")
+        # the source cut reads answers made with the calibration just written
+        for cached in (relevance_model, abstention_threshold, source_reading_cut):
+            cached.cache_clear()
+        cut, accuracy = choose_source_cut()
+        card["source_reading_cut"] = cut
+        card["source_reading_cut_rule"] = ("the cut with the best marker accuracy on tests/calibration/questions.jsonl, "
+                                           "a source counted as stating the answer where its text holds a gold answer")
+        CARD_PATH.write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
+        print(f"source reading cut {cut} (marker accuracy {accuracy:.3f} on the seed calibration set)")
 
 
 if __name__ == "__main__":

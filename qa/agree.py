@@ -21,9 +21,11 @@ Documents no retrieved sentence comes from are silent without any work.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -31,14 +33,14 @@ from qa.corpus import Corpus
 from qa.index import tokenize
 from qa.models import Citation, Document, Passage, SourceAgreement, StatedValue
 from qa.normalize import Value, canonical_name, compatible, find_names, find_values, parse_value
-from qa.reader import Reader
+from qa.reader import CARD_PATH, Reader
 from qa.retrieve import Hit
-from qa.select import Selection, Span, confidence_of, whole_values
+from qa.select import Selection, Span, confidence_of, span_of
 
 MAX_SOURCES_READ = 12  # documents whose own reading is asked for, best retrieved first
 SENTENCES_PER_SOURCE = 2
-SOURCE_MARGIN = -2.0  # a source's reading counts from this reader margin (chosen in calibrate_threshold.py)
-CONFLICT_MARGIN = 0.0  # a reading must be at least this sure to contradict the consensus on its own
+DEFAULT_SOURCE_CUT = 0.12  # a source's reading counts from this confidence, until calibrated
+CONFLICT_CONFIDENCE = 0.5  # a reading must be at least this sure to contradict the consensus on its own
 RELEVANT = 0.45  # relatedness (cosine + half the claim-word overlap) before a sentence's values count
 SAME_SLOT = 0.34  # share of the answer's context words a conflicting value's context must share
 CONTEXT_WORDS = 6
@@ -53,10 +55,7 @@ class Reading:
     doc_id: str
     span: Span
     value: Value | None
-
-    @property
-    def confidence(self) -> float:
-        return confidence_of(self.span.margin)
+    confidence: float  # the reader's, squashed margin
 
 
 @dataclass
@@ -97,11 +96,11 @@ class Agreement:
     """The agree stage: `mark(question, selection, hits)` -> `Agreed`."""
 
     def __init__(self, corpus: Corpus, reader: Reader, *, sources_read: int = MAX_SOURCES_READ,
-                 source_margin: float = SOURCE_MARGIN):
+                 source_confidence: float | None = None):
         self.corpus = corpus
         self.reader = reader
         self.sources_read = sources_read
-        self.source_margin = source_margin
+        self.source_confidence = source_reading_cut() if source_confidence is None else source_confidence
 
     def mark(self, question: str, selection: Selection, hits: list[Hit]) -> Agreed:
         if selection.status == "none":
@@ -123,17 +122,16 @@ class Agreement:
         unread = [hit for hits in by_doc.values() for hit in hits if hit.row not in known]
         guesses = self.reader.read(question, [h.passage.text for h in unread]) if unread else []
         for hit, guess in zip(unread, guesses):
-            start, end = whole_values(hit.passage.text, guess.start, guess.end)
-            if end > start:
-                base = hit.passage.start
-                known[hit.row] = Span(hit, base + start, base + end, hit.passage.text[start:end], guess.margin)
+            if span := span_of(hit, guess):
+                known[hit.row] = span
         readings = {}
         for doc_id, hits in by_doc.items():
             spans = [known[h.row] for h in hits if h.row in known]
             best = max(spans, key=lambda s: s.margin, default=None)
-            if best is not None and best.margin >= self.source_margin:
+            confidence = confidence_of(best.margin) if best else 0.0
+            if confidence >= self.source_confidence:
                 doc = self.corpus.document(doc_id)
-                readings[doc_id] = Reading(doc_id, best, parse_value(best.text, reference_date=doc.date))
+                readings[doc_id] = Reading(doc_id, best, parse_value(best.text, reference_date=doc.date), confidence)
         return readings
 
     def marks(self, question: str, consensus: ValueGroup, readings: dict[str, Reading],
@@ -169,6 +167,15 @@ class Agreement:
 
 
 # ---------------------------------------------------------------- each source's reading
+
+
+@lru_cache(maxsize=1)
+def source_reading_cut() -> float:
+    """The confidence from which a source's own reading counts, as calibrate_threshold.py chose it."""
+    try:
+        return float(json.loads(CARD_PATH.read_text(encoding="utf-8"))["source_reading_cut"])
+    except (OSError, KeyError, ValueError, TypeError):
+        return DEFAULT_SOURCE_CUT
 
 
 def sentences_by_document(hits: list[Hit], sources: int, per_source: int = SENTENCES_PER_SOURCE) -> dict[str, list[Hit]]:
@@ -220,7 +227,7 @@ def contradicts(reading: Reading, consensus: ValueGroup) -> bool:
     other = consensus.best.value
     if reading.value is None or other is None or reading.value.kind == "name" or other.kind == "name":
         return False
-    return reading.span.margin >= CONFLICT_MARGIN and compatible(reading.value, other) is False
+    return reading.confidence >= CONFLICT_CONFIDENCE and compatible(reading.value, other) is False
 
 
 def combined_confidence(consensus: ValueGroup, groups: list[ValueGroup]) -> float:

@@ -21,7 +21,7 @@ import logging
 import os
 import threading
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -100,11 +100,23 @@ class SpanGuess:
     end: int
     score: float  # start + end score of the span
     no_answer: float  # the sentence's [CLS] score: how strongly it says "not here"
+    token_scores: tuple | None = field(default=None, compare=False, repr=False)  # (offsets, starts, ends)
 
     @property
     def margin(self) -> float:
         """How far the span's score clears the sentence's no-answer score (> 0: the reader would answer)."""
         return self.score - self.no_answer
+
+    def margin_of(self, start: int, end: int) -> float | None:
+        """The reader's margin for another span of the same sentence (character offsets), scored
+        from the tokens it starts and ends on: how typed candidates compete with the reader's pick."""
+        if self.token_scores is None:
+            return None
+        offsets, starts, ends = self.token_scores
+        inside = np.flatnonzero((offsets[:, 1] > start) & (offsets[:, 0] < end) & (offsets[:, 1] > offsets[:, 0]))
+        if not len(inside):
+            return None
+        return float(starts[inside[0]] + ends[inside[-1]]) - self.no_answer
 
 
 class Reader:
@@ -352,7 +364,8 @@ def best_span(
     pair[:, 0] = NEG
     s, e = np.unravel_index(int(np.argmax(pair)), pair.shape)
     char_start, char_end = whole_words(sentence, int(offsets[s][0]), int(offsets[e][1]))
-    return SpanGuess(char_start, char_end, float(pair[s, e]), no_answer)
+    sentence_tokens = np.where(allowed[:, None], offsets, 0)  # question tokens can never be a candidate
+    return SpanGuess(char_start, char_end, float(pair[s, e]), no_answer, (sentence_tokens, start_scores, end_scores))
 
 
 _TRAILING = ",;:—–-(\"“‘'"

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from qa.models import Status
-from qa.normalize import find_values
-from qa.reader import CARD_PATH, Reader
+from qa.normalize import Value, find_values
+from qa.reader import CARD_PATH, Reader, SpanGuess
 from qa.relevance import RelevanceModel, relevance_model
 from qa.retrieve import Hit
 
@@ -80,21 +80,40 @@ def read_spans(question: str, hits: list[Hit], reader: Reader, depth: int = READ
     """One proposed span per read sentence (the top `depth` hits), best first."""
     top = hits[:depth]
     guesses = reader.read(question, [h.passage.text for h in top])
-    spans = []
-    for hit, guess in zip(top, guesses):
-        sentence = hit.passage.text
-        start, end = whole_values(sentence, guess.start, guess.end)
-        if end > start:
-            base = hit.passage.start
-            spans.append(Span(hit, base + start, base + end, sentence[start:end], guess.margin))
+    spans = [span for hit, guess in zip(top, guesses) if (span := span_of(hit, guess))]
     return sorted(spans, key=lambda s: -s.margin)
 
 
-def whole_values(sentence: str, start: int, end: int) -> tuple[int, int]:
+def span_of(hit: Hit, guess: SpanGuess) -> Span | None:
+    """The reader's span in a sentence, as document offsets, made whole: widened to the typed values
+    it touches, but never across words into a second value ("11.2 km along the old dock road and has
+    14" becomes the one of the two values the reader scores higher)."""
+    sentence = hit.passage.text
+    values = find_values(sentence)
+    start, end = whole_values(values, guess.start, guess.end)
+    margin = guess.margin
+    touched = [v for v in values if start <= v.start and v.end <= end]
+    if len(touched) > 1:
+        start, end, margin = _best_scored(touched, guess) or (start, end, margin)
+    if end <= start:
+        return None
+    base = hit.passage.start
+    return Span(hit, base + start, base + end, sentence[start:end], margin)
+
+
+def _best_scored(values: list[Value], guess: SpanGuess) -> tuple[int, int, float] | None:
+    scored = [(m, v) for v in values if (m := guess.margin_of(v.start, v.end)) is not None]
+    if not scored:
+        return None
+    margin, value = max(scored, key=lambda pair: pair[0])
+    return value.start, value.end, margin
+
+
+def whole_values(values: list[Value], start: int, end: int) -> tuple[int, int]:
     """Widen a span to every typed value it touches: a value is stated with its hedge, unit and
     conversion ("More than 70%", "2.5 km (1.5 miles)", "next week"), and cutting them off changes
     the fact ("70%" is not what the source says)."""
-    for value in find_values(sentence):
+    for value in values:
         if value.start < end and start < value.end:
             start, end = min(start, value.start), max(end, value.end)
     return start, end

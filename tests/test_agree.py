@@ -2,9 +2,9 @@
 is silent, with its own sentence cited at exact offsets.
 
 Two layers of examples:
-- `judge(...)` asks the agreement step directly, with the claim taken from a chosen source sentence,
-  so each example pins exactly which claim is being checked against which articles;
-- `answer(...)` runs the whole engine, as a user would.
+- `judge(...)` asks the agreement step's claim check directly, with the claim taken from a chosen
+  source sentence, so each example pins exactly which claim is being checked against which articles;
+- `answer(...)` runs the whole engine, as a user would: every source reads the question for itself.
 Conflicting reports are written into temporary copies of the seed corpus; the seeds are never edited.
 """
 
@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from qa.agree import mark_sources
-from qa.engine import Engine
+from qa.engine import AGREEMENT_DEPTH, Engine
 from qa.models import Citation
+from qa.retrieve import retrieve
 
 DOC_000, DOC_001, DOC_003, DOC_004 = (
     "000_4c55fd7b660ac3d2",
@@ -42,8 +42,8 @@ def claim_citation(engine: Engine, doc_id: str, answer_text: str) -> Citation:
 def judge(engine: Engine, question: str, doc_id: str, answer_text: str) -> dict[str, tuple[str, str | None]]:
     """{doc_id: (marker, value)} for a claim stated by `doc_id`."""
     top = claim_citation(engine, doc_id, answer_text)
-    vector = engine.embedder.encode_query(question)
-    sources = mark_sources(engine.index, question, vector, top, None)
+    hits = retrieve(engine.index, question, engine.embedder.encode_query(question), k=AGREEMENT_DEPTH)
+    sources = engine.agreement.against_claim(question, hits, top)
     for s in sources:  # offsets are sacred, for every marked source
         if s.citation:
             text = engine.documents[s.doc_id].text
@@ -129,9 +129,7 @@ def test_a_source_that_only_mentions_the_topic_is_silent_not_conflicting(seed_en
 
 
 def test_sources_are_listed_agreeing_then_conflicting_then_silent(conflict_engine):
-    top = claim_citation(conflict_engine, DOC_000, "2.5 km (1.5 miles)")
-    question = "How far did Ukrainian troops advance into Kursk?"
-    sources = mark_sources(conflict_engine.index, question, conflict_engine.embedder.encode_query(question), top, None)
+    sources = conflict_engine.answer("How far did Ukrainian troops advance into Kursk?").sources
     order = {"agrees": 0, "conflicts": 1, "silent": 2}
     assert [order[s.marker] for s in sources] == sorted(order[s.marker] for s in sources)
     assert len(sources) == len(conflict_engine.documents)
@@ -202,3 +200,54 @@ def test_the_conflicting_report_is_marked_when_asked_end_to_end(conflict_engine)
         assert by_doc["901_other_distance"].value == "8 km (5 miles)"
     else:
         assert {by_doc[d].marker for d in (DOC_000, DOC_001, DOC_003)} == {"conflicts"}
+
+
+# --- every source reads the question for itself -------------------------------------------------------------
+
+TRAM_LINE = {
+    "harbour_a.txt": "2025-03-03 Harbour Line opens to passengers\n\nThe new Harbour Line tram opened on Monday. "
+                     "The line is 14.5 km long and has 14 stations between the ferry terminal and the stadium. "
+                     "Building it cost EUR 412 million, the city said.\n",
+    "harbour_b.txt": "2025-03-03 Trams return to the docks\n\nPassengers boarded the first Harbour Line trams on Monday. "
+                     "The Harbour Line has 14 stations and runs every ten minutes. "
+                     "The city put the cost of the project at EUR 412 million.\n",
+    "harbour_c.txt": "2025-03-04 A tram line, at last\n\nAfter years of delays the Harbour Line is running. "
+                     "The Harbour Line has 16 stations, according to the operator. "
+                     "Critics say the project cost EUR 450 million, far above its budget.\n",
+}
+
+
+@pytest.fixture(scope="module")
+def tram_engine(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("tram") / "corpus"
+    folder.mkdir()
+    for name, text in TRAM_LINE.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return Engine(corpus_dir=folder, index_dir=tmp_path_factory.mktemp("tram-index"))
+
+
+def test_where_sources_split_two_to_one_the_majority_value_is_shown_and_the_split_stated(tram_engine):
+    a = tram_engine.answer("How many stations does the Harbour Line have?")
+    assert a.status != "none"
+    by_doc = {s.doc_id: s for s in a.sources}
+    assert [v.value for v in a.values][:2] == ["14", "16"]
+    assert sorted(a.values[0].doc_ids) == ["harbour_a", "harbour_b"] and a.values[1].doc_ids == ["harbour_c"]
+    assert (by_doc["harbour_c"].marker, by_doc["harbour_c"].value) == ("conflicts", "16")
+    assert {by_doc["harbour_a"].marker, by_doc["harbour_b"].marker} == {"agrees"}
+    if a.status == "answer":
+        assert a.answer == "14" and a.confidence < 1.0  # the split costs confidence
+
+
+def test_a_count_is_never_compared_with_a_length_or_a_cost(tram_engine):
+    a = tram_engine.answer("How many stations does the Harbour Line have?")
+    values = " ".join(v.value for v in a.values)
+    assert "km" not in values and "EUR" not in values
+
+
+def test_every_source_citation_points_at_its_own_sentence_and_value(tram_engine):
+    for question in ("How many stations does the Harbour Line have?", "How long is the Harbour Line?"):
+        for s in tram_engine.answer(question).sources:
+            if s.citation:
+                text = tram_engine.documents[s.doc_id].text
+                assert text[s.citation.start:s.citation.end] == s.citation.text
+                assert text[s.citation.answer_start:s.citation.answer_end] == s.value

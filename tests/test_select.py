@@ -14,7 +14,8 @@ from qa.models import Passage
 from qa.embedding import ModelUnavailable, bundled_minilm_dir
 from qa.reader import PRECISION_ENV, WEIGHTS_PATH, Reader, onnx_folder, shared_reader, whole_words
 from qa.retrieve import Hit
-from qa.select import select_answer, whole_values
+from qa.normalize import find_values
+from qa.select import select_answer, span_of, whole_values
 
 
 @pytest.fixture(scope="module")
@@ -55,8 +56,24 @@ def test_spans_are_widened_to_whole_words_and_lose_hanging_punctuation(sentence,
 )
 def test_a_span_touching_a_value_takes_the_whole_value(sentence, piece, expected):
     start = sentence.index(piece)
-    s, e = whole_values(sentence, start, start + len(piece))
+    s, e = whole_values(find_values(sentence), start, start + len(piece))
     assert sentence[s:e] == expected
+
+
+HARBOUR = "The Harbour Line runs 11.2 km along the old dock road and has 14 stations."
+
+
+def sentence_hit(sentence: str) -> Hit:
+    passage = Passage(passage_id="p", doc_id="d", start=0, end=len(sentence), text=sentence)
+    return Hit(passage=passage, row=0, bm25=0.0, bm25_norm=0.0, cosine=0.0, fused=0.0, bm25_rank=None, dense_rank=None)
+
+
+def test_a_span_is_never_widened_across_words_into_a_second_value(reader):
+    hit = sentence_hit(HARBOUR)
+    for question in ("How many stations does the Harbour Line have?", "What does the Harbour Line have?"):
+        span = span_of(hit, reader.read(question, [HARBOUR])[0])
+        assert span.text != "11.2 km along the old dock road and has 14"
+        assert not (span.text.count("11.2 km") and span.text.count("14"))
 
 
 def test_the_reader_points_at_the_name_a_who_question_asks_for(reader):
