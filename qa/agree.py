@@ -5,8 +5,9 @@ Every source answers for itself. The documents among the retrieved sentences (at
 by the documents read, never by the corpus or its near-duplicates) are read by the reader, and a
 source's own value is its best span when the reader's margin clears `SOURCE_MARGIN`. Values are then
 grouped by meaning (`normalize.compatible`: hedges as intervals, unit conversions with rounding,
-number words, dates against each article's date, name spellings), and the group most sources state,
-weighted by the reader's confidence in each, is the consensus.
+number words, dates against each article's date, name spellings), and the group most sources state
+is the consensus (the reader's summed confidence breaks ties: summed alone, two confident readings of
+a wrong value outweighed four hesitant readings of the right one).
 
 A source is marked
 - agrees: its own value is the consensus, or one of its sentences about the question states the
@@ -110,7 +111,7 @@ class Agreement:
         groups = group_by_value(readings)
         if not groups:
             return Agreed(list(self.corpus.silent_marks.values()), [], None, 0.0)
-        consensus = max(groups, key=lambda g: (g.weight, g.best.span.margin))
+        consensus = max(groups, key=lambda g: (len(g.readings), g.weight))
         marks = self.marks(question, consensus, readings, by_doc)
         return Agreed(marks, stated_values(groups, consensus, marks), consensus.best.span,
                       combined_confidence(consensus, groups))
@@ -145,10 +146,13 @@ class Agreement:
             own = readings.get(doc_id)
             if doc_id in members:
                 judged[doc_id] = _mark(doc, "agrees", own.span.hit.passage, _in_passage(own.span))
-            elif own is not None and contradicts(own, consensus):
-                judged[doc_id] = _mark(doc, "conflicts", own.span.hit.passage, _in_passage(own.span))
-            else:
-                judged[doc_id] = judge_document(doc, related_sentences(hits, claim), claim)
+                continue
+            # a source that states the consensus anywhere it speaks to the question agrees, even where
+            # the reader picked another value of its sentence ("nearly 20% ..., including about half")
+            checked = judge_document(doc, related_sentences(hits, claim), claim)
+            if checked.marker != "agrees" and own is not None and contradicts(own, consensus):
+                checked = _mark(doc, "conflicts", own.span.hit.passage, _in_passage(own.span))
+            judged[doc_id] = checked
         marks = [judged.get(doc_id, silent) for doc_id, silent in self.corpus.silent_marks.items()]
         return sorted(marks, key=lambda m: MARKER_ORDER[m.marker])
 

@@ -196,19 +196,39 @@ def render_answer(answer) -> str:
 def cmd_eval(args) -> int:
     from qa.evaluation import evaluate, load_questions
 
-    questions = load_questions(questions_file(args))  # a missing or foreign set is refused before the model loads
-    report = evaluate(make_engine(args), questions)
-    print(report.table())
+    path = questions_file(args)
+    questions = load_questions(path)  # a missing or foreign set is refused before the model loads
+    problems = print_report("regression set", evaluate(make_engine(args), questions), args.verbose)
+    if not args.questions:  # the default: the conflict set is run beside the regression set
+        problems += evaluate_conflict_set(args.verbose)
+    return 1 if problems else 0
+
+
+def evaluate_conflict_set(verbose: bool) -> list[str]:
+    import tempfile
+
+    from qa.engine import SHIPPED_CORPUS, Engine
+    from qa.evaluation import REGRESSION_DIR, evaluate, load_questions, write_conflict_corpus
+
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus = write_conflict_corpus(Path(tmp) / "corpus", SHIPPED_CORPUS)
+        engine = Engine(corpus_dir=corpus, index_dir=Path(tmp) / "index")
+        report = evaluate(engine, load_questions(REGRESSION_DIR / "conflict_questions.jsonl"), conflict_set=True)
+    return print_report("conflict set", report, verbose)
+
+
+def print_report(name: str, report, verbose: bool) -> list[str]:
+    print(f"{name}\n{report.table()}")
     problems = report.failures()
-    if args.verbose or problems:
+    if verbose or problems:
         failing = report.failing_questions()
         if failing:
             print(f"\n{len(failing)} questions with a wrong answer, citation or marker:")
             print("\n".join(failing))
     if problems:
-        print("\nbelow thresholds: " + "; ".join(problems))
-        return 1
-    return 0
+        print(f"\n{name} below thresholds: " + "; ".join(problems))
+    print()
+    return problems
 
 
 def questions_file(args) -> Path:
