@@ -89,8 +89,6 @@ CSS = """
 #qa-article .token-container, #qa-article .token { display: inline; padding: 0; margin: 0; }
 #qa-article .text { font-size: var(--text-md); background-color: inherit; border-radius: 3px; }
 #qa-article .line-break { display: block; height: .35rem; }
-/* The chat's pending bubble is the one busy indicator: the status timer Gradio adds is hidden. */
-#qa-chat .wrap.minimal { display: none !important; }
 .qa-legend { font-size: .85em; color: #374151; }
 .qa-legend span { padding: 0 .3em; border-radius: 3px; }
 .qa-legend .qa-legend-answer { background: #facc15; }
@@ -114,7 +112,7 @@ SHOW_LATEST_REPLY = """(history) => {
     if (!asked) return;
     let box = asked.parentElement;
     while (box && box.id !== 'qa-chat' && !/auto|scroll/.test(getComputedStyle(box).overflowY)) box = box.parentElement;
-    if (box && box.id !== 'qa-chat') box.scrollTop += asked.getBoundingClientRect().top - box.getBoundingClientRect().top;
+    if (box && box.id !== 'qa-chat') box.scrollTop += asked.getBoundingClientRect().top - box.getBoundingClientRect().top - 8;
     const top = asked.getBoundingClientRect().top;
     if (top < 0 || top > window.innerHeight / 2) window.scrollBy(0, top - 8);
   };
@@ -529,8 +527,8 @@ def build_app(engine: Any, *, title: str = "Ask the articles") -> gr.Blocks:
                 )
 
         chat_outputs = [question, chatbot, turns, shown, citation_picker, heading, article, source_picker]
-        # One compact indicator: the chat's pending bubble where the reply will appear ("minimal" on the
-        # chat only; its timer is hidden by CSS). The question stays in its box until the reply comes.
+        # One compact busy indicator, a small timer in the chat's corner ("minimal", on the chat only: no
+        # overlay on the other panels). The question stays in its box until the reply replaces it.
         asking = dict(fn=ask, inputs=[question, chatbot, turns], outputs=chat_outputs, api_visibility="private",
                       show_progress="minimal", show_progress_on=[chatbot])
         question.submit(**asking).then(None, [chatbot], None, js=SHOW_LATEST_REPLY)

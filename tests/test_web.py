@@ -363,7 +363,7 @@ def endpoint(demo, name: str):
 def test_asking_shows_one_compact_indicator_on_the_chat_and_leaves_the_other_panels_still():
     demo = build_app(StandInEngine())
     asking = endpoint(demo, "ask")
-    assert asking.show_progress == "minimal"  # the chat's pending bubble, no overlay
+    assert asking.show_progress == "minimal"  # a small timer on the chat, no overlay
     chat = next(block for block in demo.blocks.values() if getattr(block, "elem_id", None) == "qa-chat")
     assert asking.show_progress_on == [chat]
 
