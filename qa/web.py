@@ -16,17 +16,21 @@ import html
 import logging
 import os
 import string
+import typing
+from collections import Counter
+from pathlib import Path
 from typing import Any
 
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is imported anywhere
 
 import gradio as gr  # noqa: E402
 
-from qa.engine import InvalidQuestion  # noqa: E402
-from qa.models import Answer, Citation, Document, SourceAgreement  # noqa: E402
+from qa.engine import SHIPPED_CORPUS, InvalidQuestion  # noqa: E402
+from qa.models import Answer, Citation, Document, SourceAgreement, StatedValue  # noqa: E402
 
 log = logging.getLogger(__name__)
 
+# Questions about the shipped articles (seeds/): offered only over that corpus.
 EXAMPLES = [
     "How far did Ukrainian troops advance into Kursk?",
     "Who is Trump's special envoy for Russia and Ukraine?",
@@ -39,9 +43,21 @@ NO_SHORT_ANSWER = "No short answer I can stand behind. This passage looks closes
 ANSWER_MEANING = "Copied word for word from the sentence below; the confidence is how sure the reader is that this span answers the question."
 PASSAGE_MEANING = "The dotted words are the reader's best guess, not an answer: read the passage to judge."
 MARKS = {"agrees": "✓ agrees", "conflicts": "✗ conflicts", "silent": "– silent"}
+MARKS_MEANING = ("✓ agrees: states the same value · ✗ conflicts: states a different value · "
+                 "– silent: the article says nothing on this")
+TITLES_NAMED = 3  # a side of a disagreement names this many source titles, then counts the rest
 MARKER_ORDER = {"agrees": 0, "conflicts": 1, "silent": 2}
 ECHO_MAX_CHARS = 300  # a rejected, overlong question is echoed only this far
 VIEWER_HINT = "Choose a citation (or a source) to read the whole article here."
+PLACEHOLDER = "Ask a question about the articles and press Enter"
+PLACEHOLDER_OWN_CORPUS = "Ask a question about your articles and press Enter"
+# What to ask for instead of an empty question, by where it came from: the chat (with or without
+# example buttons to point at) or the /answer API, whose caller sends a string and sees no buttons.
+ASK_IN_WORDS = {
+    "chat": "Please type a question in words, or pick one of the examples.",
+    "chat without examples": "Please type a question in words.",
+    "api": "Please send a question in words: the question had none.",
+}
 PICKER_LABEL = "Citations of the selected answer"
 PICKER_QUESTION_CHARS = 120  # the picker's label names the reply it lists, this far
 HIGHLIGHT_COLORS = {"answer": "#facc15", "cited sentence": "#bfdbfe"}
@@ -73,7 +89,35 @@ CSS = """
 #qa-article .token-container, #qa-article .token { display: inline; padding: 0; margin: 0; }
 #qa-article .text { font-size: var(--text-md); background-color: inherit; border-radius: 3px; }
 #qa-article .line-break { display: block; height: .35rem; }
+.qa-legend { font-size: .85em; color: #374151; }
+.qa-legend span { padding: 0 .3em; border-radius: 3px; }
+.qa-legend .qa-legend-answer { background: #facc15; }
+.qa-legend .qa-legend-sentence { background: #bfdbfe; }
 """
+
+# The viewer's colour key, on its own line above the article (Gradio's legend overlays the text).
+VIEWER_LEGEND = ('<div class="qa-legend">Highlighted: <span class="qa-legend-answer">the answer</span> '
+                 '<span class="qa-legend-sentence">the cited sentence</span></div>')
+
+# Our own fixed script (no data in it; the chat history is read for its length only). Once the new
+# messages are drawn, the chat scrolls so the latest question sits at its top with its reply, answer
+# first, right below; where that is off screen (a phone: the page scrolls too) the page follows.
+SHOW_LATEST_REPLY = """(history) => {
+  const wanted = (history || []).length;
+  let frames = 0;
+  const step = () => {
+    const drawn = document.querySelectorAll('#qa-chat [data-testid=user], #qa-chat [data-testid=bot]');
+    if (drawn.length < wanted && ++frames < 120) return requestAnimationFrame(step);
+    const asked = [...document.querySelectorAll('#qa-chat [data-testid=user]')].pop();
+    if (!asked) return;
+    let box = asked.parentElement;
+    while (box && box.id !== 'qa-chat' && !/auto|scroll/.test(getComputedStyle(box).overflowY)) box = box.parentElement;
+    if (box && box.id !== 'qa-chat') box.scrollTop += asked.getBoundingClientRect().top - box.getBoundingClientRect().top - 8;
+    const top = asked.getBoundingClientRect().top;
+    if (top < 0 || top > window.innerHeight / 2) window.scrollBy(0, top - 8);
+  };
+  requestAnimationFrame(step);
+}"""
 
 # Our own fixed script (no data in it): bring the highlighted sentence into view once it is drawn.
 SCROLL_TO_HIGHLIGHT = """() => { setTimeout(() => {
@@ -102,14 +146,15 @@ def literal(text: str) -> str:
     return "".join(f"&#{ord(ch)};" if ch in _PUNCTUATION else ch for ch in " ".join(text.split()))
 
 
-def friendly_problem(error: ValueError) -> str:
-    """What to tell a person whose question the engine refused (`clean_question`'s InvalidQuestion).
-    Only that error is the user's to fix; any other failure is ours and is logged, never echoed."""
+def friendly_problem(error: ValueError, door: str = "chat") -> str:
+    """What to tell a person whose question the engine refused (`clean_question`'s InvalidQuestion),
+    worded for the door it came through (a key of ASK_IN_WORDS). Only that error is the user's to fix;
+    any other failure is ours and is logged, never echoed."""
     reason = str(error)
     if "too long" in reason:
         return f"That question is too long to answer: {reason.removeprefix('question is too long ')}. Please shorten it."
     if "empty" in reason or "no words" in reason:
-        return "Please type a question in words, or pick one of the examples."
+        return ASK_IN_WORDS[door]
     return f"That question can't be asked: {reason}."
 
 
@@ -130,7 +175,9 @@ def viewable_citations(answer: Answer) -> list[Citation]:
 
 
 def citation_label(number: int, citation: Citation) -> str:
-    return f"[{number}] {citation.title} ({citation.doc_id})"
+    """A picker line: the number and title only; the picker shows plain text, so the document id
+    (an internal name like 001_ba940ec7e439679a) is left to the viewer heading."""
+    return f"[{number}] {citation.title}"
 
 
 def quoted_sentence(citation: Citation, tentative: bool = False) -> str:
@@ -151,7 +198,8 @@ def confidence_words(confidence: float) -> str:
 
 
 def _doc_line(title: str, doc_id: str) -> str:
-    return f'{as_html(title)} <span class="qa-doc">({as_html(doc_id)})</span>'
+    """A source's title; its document id (a file name, not meant for reading) shows on hover."""
+    return f'<span class="qa-title" title="{as_html(doc_id)}">{as_html(title)}</span>'
 
 
 def _source_line(source: SourceAgreement) -> str:
@@ -170,19 +218,42 @@ def _source_line(source: SourceAgreement) -> str:
 
 
 def agreement_strip(answer: Answer) -> str:
+    """One line per source, agreeing ones first, and one line saying what the three marks mean."""
     sources = sorted(answer.sources, key=lambda s: MARKER_ORDER[s.marker])
     lines = "".join(_source_line(s) for s in sources)
-    return f'<div class="qa-heading">What each source says</div><div class="qa-sources">{lines}</div>'
+    return (f'<div class="qa-heading">What each source says</div><div class="qa-sources">{lines}</div>'
+            f'<div class="qa-hint qa-marks-meaning">{as_html(MARKS_MEANING)}</div>')
 
 
 def disagreement_note(answer: Answer) -> str:
-    """One line under the answer when some source states a different value, so a conflict is seen
-    before the strip is read."""
+    """One line under the answer when sources state different values, so a split is seen before the
+    strip is read. It names each value and the sources stating it (`Answer.values`, most sources
+    first); an answer whose values are not filled in only counts its conflicting sources."""
+    if len(answer.values) >= 2:
+        titles = _titles_by_doc(answer)
+        sides = "; ".join(_value_side(v, titles) for v in answer.values)
+        return f'<div class="qa-disagree">⚠ Sources disagree: {sides}</div>'
     conflicting = sum(s.marker == "conflicts" for s in answer.sources)
     if not conflicting:
         return ""
     sources = "1 source states" if conflicting == 1 else f"{conflicting} sources state"
     return f'<div class="qa-disagree">⚠ Sources disagree: {sources} a different value (see below).</div>'
+
+
+def _titles_by_doc(answer: Answer) -> dict[str, str]:
+    titles = {c.doc_id: c.title for c in answer.citations}
+    titles.update((s.doc_id, s.title) for s in answer.sources)
+    return titles
+
+
+def _value_side(value: StatedValue, titles: dict[str, str]) -> str:
+    """'8 km (5 miles) — 1 source (Title)': a value, how many sources state it, and which."""
+    count = len(value.doc_ids)
+    named = [_doc_line(titles.get(d, d), d) for d in value.doc_ids[:TITLES_NAMED]]
+    if count > TITLES_NAMED:
+        named.append(f"{count - TITLES_NAMED} more")
+    sources = "1 source" if count == 1 else f"{count} sources"
+    return f'<span class="qa-value">{as_html(value.value)}</span> — {sources} ({", ".join(named)})'
 
 
 def render_reply(answer: Answer) -> str:
@@ -260,14 +331,16 @@ def render_question(question: str) -> str:
 # ---------------------------------------------------------------- the source viewer
 
 
-def article_segments(text: str, citation: Citation | None) -> list[tuple[str, str | None]]:
+def article_segments(text: str, citation: Citation | None, tentative: bool = False) -> list[tuple[str, str | None]]:
     """The whole article cut at the citation's exact offsets, for `gr.HighlightedText`: plain text,
-    the cited sentence, and the answer span inside it."""
+    the cited sentence, and the answer span inside it. A tentative span (a reply without a short
+    answer) gets no answer colour: the viewer must not present a guess as the answer."""
     if citation is None:
         return [(text, None)]
     start, end = citation.start, citation.end
-    a_start = citation.answer_start if citation.answer_start is not None else end
-    a_end = citation.answer_end if citation.answer_end is not None else end
+    spanned = citation.answer_start is not None and citation.answer_end is not None and not tentative
+    a_start = citation.answer_start if spanned else end
+    a_end = citation.answer_end if spanned else end
     cuts = [
         (0, start, None),
         (start, a_start, "cited sentence"),
@@ -299,16 +372,37 @@ def citation_for_document(answer: Answer | None, doc_id: str) -> Citation | None
 # ---------------------------------------------------------------- the app
 
 
-def build_app(engine: Any, *, title: str = "Ask the articles") -> gr.Blocks:
-    """The Blocks app over an engine with `.answer(question) -> Answer` and `.documents`."""
-    documents: dict[str, Document] = engine.documents
-    source_choices = [(f"{d.title} ({d.doc_id})", d.doc_id) for d in documents.values()]
+def is_shipped_corpus(engine: Any) -> bool:
+    """Whether the engine reads the articles shipped in seeds/, the only corpus EXAMPLES are about."""
+    corpus = getattr(engine, "corpus_dir", None)
+    return corpus is not None and Path(corpus).resolve() == SHIPPED_CORPUS.resolve()
 
-    def show(citation: Citation | None, doc_id: str | None):
+
+def examples_for(engine: Any) -> list[str]:
+    """Example questions only where they are about the articles: another corpus gets none, since
+    questions made up from its titles would often be ones its articles cannot answer."""
+    return list(EXAMPLES) if is_shipped_corpus(engine) else []
+
+
+def source_choices(documents: dict[str, Document]) -> list[tuple[str, str]]:
+    """The source picker's (label, doc_id) pairs: titles, with the id added only where two articles
+    share a title, so that every line can still be told apart."""
+    shared = {t for t, n in Counter(d.title for d in documents.values()).items() if n > 1}
+    return [(f"{d.title} ({d.doc_id})" if d.title in shared else d.title, d.doc_id) for d in documents.values()]
+
+
+def build_app(engine: Any, *, title: str = "Ask the articles") -> gr.Blocks:
+    """The Blocks app over an engine with `.answer(question) -> Answer`, `.documents` and `.corpus_dir`."""
+    documents: dict[str, Document] = engine.documents
+    example_questions = examples_for(engine)
+    chat_door = "chat" if example_questions else "chat without examples"
+
+    def show(citation: Citation | None, doc_id: str | None, answer: Answer | None):
         document = documents.get(doc_id) if doc_id else None
         if document is None:
             return VIEWER_HINT, None
-        return viewer_heading(document), article_segments(document.text, citation)
+        tentative = answer is not None and answer.status != "answer"
+        return viewer_heading(document), article_segments(document.text, citation, tentative)
 
     def ask(question: str, history: list, turns: dict):
         """One chat turn: the question is answered on its own; history is only what is on screen."""
@@ -319,7 +413,7 @@ def build_app(engine: Any, *, title: str = "Ask the articles") -> gr.Blocks:
         except InvalidQuestion as error:
             if question.strip():
                 history.append({"role": "user", "content": render_question(question)})
-            history.append({"role": "assistant", "content": render_problem(friendly_problem(error))})
+            history.append({"role": "assistant", "content": render_problem(friendly_problem(error, chat_door))})
             return question, history, turns, *[gr.update()] * 5
         except Exception:
             log.exception("answering %r failed", question[:200])
@@ -345,23 +439,31 @@ def build_app(engine: Any, *, title: str = "Ask the articles") -> gr.Blocks:
     def open_citation(number: int | None, shown: dict | None):
         if number is None or not shown:
             return VIEWER_HINT, None, gr.update()
-        cited = viewable_citations(Answer.model_validate(shown))
+        answer = Answer.model_validate(shown)
+        cited = viewable_citations(answer)
         if not 0 <= number < len(cited):
             return VIEWER_HINT, None, gr.update()
         citation = cited[number]
-        return *show(citation, citation.doc_id), citation.doc_id
+        return *show(citation, citation.doc_id, answer), citation.doc_id
 
     def open_source(doc_id: str | None, shown: dict | None):
         answer = Answer.model_validate(shown) if shown else None
-        return *show(citation_for_document(answer, doc_id or ""), doc_id), None
+        return *show(citation_for_document(answer, doc_id or ""), doc_id, answer), None
 
-    def answer_api(question: str) -> dict:
-        """Answer a question from the articles. Returns the `Answer` record as JSON: answered,
-        answer, confidence, citations (doc_id, title, offsets, sentence) and per-source agreement."""
+    def answer_api(question: str) -> Answer:
+        """Answer a question from the articles. Returns the `Answer` record as JSON: status ("answer",
+        "passage" or "none"), answer, confidence, relevance, citations (doc_id, title, offsets,
+        sentence), sources (each one's agreement marker), values (what the sources state), answered."""
         try:
+            # gr.api does no postprocessing: the JSON form of the Answer is what the caller receives.
             return engine.answer(question).model_dump(mode="json")
         except InvalidQuestion as error:
-            raise gr.Error(friendly_problem(error)) from None
+            raise gr.Error(friendly_problem(error, "api")) from None
+
+    # Gradio takes an endpoint's return type from the bare signature, where `from __future__ import
+    # annotations` leaves the string "Answer": resolved, the API page and `view_api()` show the
+    # Answer schema instead of Any.
+    answer_api.__annotations__ = typing.get_type_hints(answer_api)
 
     with gr.Blocks(title=title, analytics_enabled=False) as demo:
         gr.Markdown(
@@ -375,8 +477,10 @@ def build_app(engine: Any, *, title: str = "Ask the articles") -> gr.Blocks:
             with gr.Column(scale=3):
                 chatbot = gr.Chatbot(
                     label="Chat",
+                    show_label=False,  # a label sits over the first line of the top message
                     elem_id="qa-chat",
                     height=560,
+                    autoscroll=False,  # it scrolls to the end of a long reply; SHOW_LATEST_REPLY shows its top
                     sanitize_html=True,
                     render_markdown=False,  # messages are our HTML; see the module docstring
                     latex_delimiters=[],
@@ -388,12 +492,13 @@ def build_app(engine: Any, *, title: str = "Ask the articles") -> gr.Blocks:
                 question = gr.Textbox(
                     label="Your question",
                     elem_id="qa-question",
-                    placeholder="Ask a question about the articles and press Enter",
+                    placeholder=PLACEHOLDER if example_questions else PLACEHOLDER_OWN_CORPUS,
                     autofocus=True,
                     submit_btn="Ask",
                     max_lines=4,
                 )
-                examples = gr.Examples(examples=[[q] for q in EXAMPLES], inputs=[question], label="Examples")
+                examples = (gr.Examples(examples=[[q] for q in example_questions], inputs=[question], label="Examples")
+                            if example_questions else None)
             with gr.Column(scale=2):
                 citation_picker = gr.Radio(
                     label=PICKER_LABEL,
@@ -405,31 +510,39 @@ def build_app(engine: Any, *, title: str = "Ask the articles") -> gr.Blocks:
                 source_picker = gr.Dropdown(
                     label="Or read a source",
                     elem_id="qa-sources",
-                    choices=source_choices,
+                    choices=source_choices(documents),
                     value=None,
                 )
                 heading = gr.Markdown(VIEWER_HINT, elem_id="qa-viewer-heading")
+                gr.HTML(VIEWER_LEGEND, elem_id="qa-legend")
                 article = gr.HighlightedText(
                     label="Article",
+                    show_label=False,  # the heading above names the article
                     elem_id="qa-article",
                     color_map=HIGHLIGHT_COLORS,
-                    show_legend=True,
+                    show_legend=False,  # Gradio's legend overlays the text; VIEWER_LEGEND sits above it
                     show_inline_category=False,
                     combine_adjacent=False,
                     interactive=False,
                 )
 
         chat_outputs = [question, chatbot, turns, shown, citation_picker, heading, article, source_picker]
-        question.submit(ask, [question, chatbot, turns], chat_outputs, api_visibility="private")
-        examples.load_input_event.then(ask, [question, chatbot, turns], chat_outputs, api_visibility="private")
-        chatbot.select(pick_turn, [turns], [shown, citation_picker], api_visibility="private")
+        # One compact busy indicator, a small timer in the chat's corner ("minimal", on the chat only: no
+        # overlay on the other panels). The question stays in its box until the reply replaces it.
+        asking = dict(fn=ask, inputs=[question, chatbot, turns], outputs=chat_outputs, api_visibility="private",
+                      show_progress="minimal", show_progress_on=[chatbot])
+        question.submit(**asking).then(None, [chatbot], None, js=SHOW_LATEST_REPLY)
+        if examples is not None:
+            examples.load_input_event.then(**asking).then(None, [chatbot], None, js=SHOW_LATEST_REPLY)
+        chatbot.select(pick_turn, [turns], [shown, citation_picker], api_visibility="private", show_progress="hidden")
         chatbot.clear(lambda: ({}, None, gr.update(choices=[], value=None, label=PICKER_LABEL), VIEWER_HINT, None,
                                None), None,
                       [turns, shown, citation_picker, heading, article, source_picker], api_visibility="private")
+        viewing = dict(api_visibility="private", show_progress="hidden")  # a local lookup: no spinner to flash
         citation_picker.input(open_citation, [citation_picker, shown], [heading, article, source_picker],
-                              api_visibility="private").then(None, js=SCROLL_TO_HIGHLIGHT)
+                              **viewing).then(None, js=SCROLL_TO_HIGHLIGHT)
         source_picker.input(open_source, [source_picker, shown], [heading, article, citation_picker],
-                            api_visibility="private").then(None, js=SCROLL_TO_HIGHLIGHT)
+                            **viewing).then(None, js=SCROLL_TO_HIGHLIGHT)
         gr.api(answer_api, api_name="answer")
     return demo
 

@@ -4,7 +4,7 @@ The documented outcome of each kind of input:
   invalid (empty, only invisible or control characters, no words, too long, not a string)
       Python  InvalidQuestion, a ValueError whose message says why
       CLI     exit code 2, nothing on stdout, one line "qa: <why>" on stderr; the engine never starts
-      web     the chat shows a friendly message; the API raises gr.Error with the same message
+      web     the chat shows a friendly message; the API raises gr.Error with one worded for API callers
   valid, but about nothing in the articles (another language, HTML, SQL, emoji around words)
       status "none": answered=False, answer=None, every source silent
   valid, with invisible characters inside (zero-width, bidi, control) -> the same answer as without
@@ -214,7 +214,7 @@ def test_the_chat_treats_a_missing_question_as_empty(handlers):
 def test_the_api_refuses_an_invalid_question_with_a_friendly_error(handlers, question, reason):
     with pytest.raises(gr.Error) as refused:
         handlers["answer_api"](question)
-    assert refused.value.message == friendly_problem(refusal_of(question))
+    assert refused.value.message == friendly_problem(refusal_of(question), "api")
 
 
 @pytest.mark.parametrize("value", NOT_STRINGS, ids=lambda v: type(v).__name__)

@@ -12,19 +12,25 @@ from pathlib import Path
 
 import pytest
 
-from qa.models import Answer, Citation, Document, SourceAgreement
+from qa.engine import SHIPPED_CORPUS
+from qa.models import Answer, Citation, Document, SourceAgreement, StatedValue
 from qa.web import (
+    EXAMPLES,
+    MARKS_MEANING,
     NO_SHORT_ANSWER,
     NOT_COVERED,
     as_html,
     article_segments,
     build_app,
     citation_for_document,
+    citation_label,
+    examples_for,
     friendly_problem,
     literal,
     picker_label,
     render_question,
     render_reply,
+    source_choices,
     viewable_citations,
     viewer_heading,
 )
@@ -114,12 +120,17 @@ def test_an_answered_reply_leads_with_the_answer_then_the_sentence_with_the_answ
     assert "Ukrainian forces advanced 2.5 km (1.5 miles) into Kursk." in visible_text(reply)
 
 
-def test_an_answered_reply_numbers_its_citations_by_title_and_document():
+def test_an_answered_reply_numbers_its_citations_by_title_with_the_document_id_on_hover():
     second = cite(doc_id="doc_c", title="Third article", start=0, text="Kyiv signs a mining deal.", answer=None)
     reply = render_reply(answered(citations=[cite(), second]))
     text = visible_text(reply)
-    assert "[1] Mining deal (doc_a)" in text
-    assert "[2] Third article (doc_c)" in text
+    assert "[1] Mining deal" in text and "[2] Third article" in text
+    assert "doc_a" not in text and "doc_c" not in text  # internal file names are not for reading
+    assert '<span class="qa-title" title="doc_c">Third article</span>' in reply
+
+
+def test_the_citation_picker_lists_numbers_and_titles_only():
+    assert citation_label(2, cite(doc_id="001_ba940ec7e439679a", title="Mining deal")) == "[2] Mining deal"
 
 
 def test_the_agreement_strip_marks_every_source_agreeing_first_with_its_sentence_on_expansion():
@@ -133,6 +144,14 @@ def test_the_agreement_strip_marks_every_source_agreeing_first_with_its_sentence
     assert "– silent" in reply
 
 
+def test_the_marks_are_explained_once_in_one_line_under_the_strip():
+    reply = render_reply(answered())
+    assert visible_text(reply).count(MARKS_MEANING) == 1
+    assert "silent: the article says nothing on this" in MARKS_MEANING
+    strip_end = reply.index('<div class="qa-hint qa-marks-meaning">')
+    assert strip_end > reply.rindex('class="qa-source ')  # right after the last source line
+
+
 def test_a_conflicting_source_is_marked_and_its_sentence_becomes_a_numbered_citation():
     other = cite(doc_id="doc_b", title="Other article", text="They advanced 3 km.", start=0, answer=(14, 18))
     conflict = SourceAgreement(doc_id="doc_b", title="Other article", marker="conflicts", citation=other, value="3 km")
@@ -140,7 +159,7 @@ def test_a_conflicting_source_is_marked_and_its_sentence_becomes_a_numbered_cita
     reply = render_reply(answer)
     assert "✗ conflicts" in reply and "“3 km”" in visible_text(reply)
     assert [c.doc_id for c in viewable_citations(answer)] == ["doc_a", "doc_b"]
-    assert "[2] Other article (doc_b)" in visible_text(reply)
+    assert "[2] Other article" in visible_text(reply)
 
 
 def test_a_reply_with_a_conflicting_source_says_the_sources_disagree_right_under_the_answer():
@@ -149,6 +168,49 @@ def test_a_reply_with_a_conflicting_source_says_the_sources_disagree_right_under
     text = visible_text(render_reply(answered(sources=[answered().sources[1], conflict])))
     assert text.startswith("2.5 km (1.5 miles)⚠ Sources disagree: 1 source states a different value")
     assert "Sources disagree" not in visible_text(render_reply(answered()))
+
+
+def three_against_one() -> Answer:
+    """Three sources say 2.5 km, one says 8 km: the engine's `values`, most sources first."""
+    titles = {"doc_a": "Mining deal", "doc_b": "Kursk offensive", "doc_c": "Zelensky's plan", "doc_d": "Deeper into Kursk"}
+    marker = {"doc_a": "agrees", "doc_b": "agrees", "doc_c": "agrees", "doc_d": "conflicts"}
+    return answered(
+        sources=[SourceAgreement(doc_id=d, title=t, marker=marker[d]) for d, t in titles.items()],
+        values=[StatedValue(value="2.5 km (1.5 miles)", doc_ids=["doc_a", "doc_b", "doc_c"], confidence=0.9),
+                StatedValue(value="8 km (5 miles)", doc_ids=["doc_d"], confidence=0.6)],
+    )
+
+
+def test_the_disagreement_note_names_each_value_with_the_sources_stating_it():
+    reply = render_reply(three_against_one())
+    note = visible_text(re.search(r'<div class="qa-disagree">(.*?)</div>', reply).group(1))
+    assert note == ("⚠ Sources disagree: 2.5 km (1.5 miles) — 3 sources (Mining deal, Kursk offensive, "
+                    "Zelensky's plan); 8 km (5 miles) — 1 source (Deeper into Kursk)")
+    assert '<span class="qa-title" title="doc_d">Deeper into Kursk</span>' in reply  # the id on hover
+
+
+def test_a_value_stated_by_many_sources_names_three_and_counts_the_rest():
+    many = [f"doc_{n}" for n in range(5)]
+    answer = answered(sources=[SourceAgreement(doc_id=d, title=f"Title {d}", marker="agrees") for d in many],
+                      values=[StatedValue(value="2.5 km", doc_ids=many), StatedValue(value="8 km", doc_ids=["doc_x"])])
+    note = visible_text(render_reply(answer))
+    assert "2.5 km — 5 sources (Title doc_0, Title doc_1, Title doc_2, 2 more); 8 km — 1 source (doc_x)" in note
+
+
+def test_one_stated_value_is_no_disagreement():
+    answer = answered(values=[StatedValue(value="2.5 km (1.5 miles)", doc_ids=["doc_a"])])
+    assert "Sources disagree" not in render_reply(answer)
+
+
+def test_a_passage_whose_sources_speak_shows_the_strip_and_their_split():
+    split = three_against_one()
+    passage = split.model_copy(update={"status": "passage", "answer": None, "confidence": 0.3})
+    text = visible_text(render_reply(passage))
+    assert text.startswith(NO_SHORT_ANSWER)
+    assert "What each source says" in text and "✗ conflicts" in text and MARKS_MEANING in text
+    all_silent = passage.model_copy(update={"sources": [SourceAgreement(doc_id="doc_a", title="Mining deal",
+                                                                        marker="silent")], "values": []})
+    assert "What each source says" not in visible_text(render_reply(all_silent))
 
 
 def test_the_citation_picker_names_the_question_whose_citations_it_lists():
@@ -165,7 +227,7 @@ def test_a_question_the_articles_do_not_cover_says_so_and_lists_passages_as_rela
     text = visible_text(render_reply(not_covered))
     assert text.startswith(NOT_COVERED)
     assert "Closest passages, for reference only" in text
-    assert f"[1] “{SENTENCE}” — Mining deal (doc_a)" in text
+    assert f"[1] “{SENTENCE}” — Mining deal" in text
 
 
 def test_a_passage_outcome_quotes_the_closest_passage_with_its_guess_underlined_not_highlighted():
@@ -188,10 +250,11 @@ def test_a_short_answer_says_its_confidence_in_words_with_the_number_on_hover():
 
 
 def test_hostile_article_and_question_text_stay_text_in_every_part_of_a_reply():
-    evil = cite(title=HOSTILE, text=HOSTILE, start=0, answer=(0, 7))
+    evil = cite(doc_id=HOSTILE, title=HOSTILE, text=HOSTILE, start=0, answer=(0, 7))
     answer = Answer(question=HOSTILE, status="answer", answer="It cost", confidence=0.5, citations=[evil],
-                    sources=[SourceAgreement(doc_id="doc_a", title=HOSTILE, marker="agrees", citation=evil,
-                                             value=HOSTILE)])
+                    sources=[SourceAgreement(doc_id=HOSTILE, title=HOSTILE, marker="agrees", citation=evil,
+                                             value=HOSTILE)],
+                    values=[StatedValue(value=HOSTILE, doc_ids=[HOSTILE]), StatedValue(value="x", doc_ids=["y"])])
     for markup in (render_reply(answer), render_question(HOSTILE)):
         built = Markup(markup)
         assert built.tags <= {"div", "span", "mark", "details", "summary"}
@@ -207,13 +270,20 @@ def test_an_overlong_question_is_echoed_only_in_part():
 @pytest.mark.parametrize(
     "reason, expected",
     [
-        ("question is empty", "Please type a question"),
+        ("question is empty", "Please type a question in words, or pick one of the examples."),
         ("question has no words in it", "Please type a question"),
         ("question is too long (5,000 characters; limit 1,000)", "too long to answer: (5,000 characters; limit 1,000)"),
     ],
 )
 def test_refused_questions_get_a_friendly_message(reason, expected):
     assert expected in friendly_problem(ValueError(reason))
+
+
+def test_a_refusal_is_worded_for_the_door_the_question_came_through():
+    empty = ValueError("question is empty")
+    assert friendly_problem(empty, "chat without examples") == "Please type a question in words."
+    assert friendly_problem(empty, "api").startswith("Please send a question in words")
+    assert "example" not in friendly_problem(empty, "api")  # an API caller sees no example buttons
 
 
 # ---------------------------------------------------------------- the source viewer
@@ -231,6 +301,11 @@ def test_a_citation_without_an_answer_span_highlights_the_sentence_only():
     segments = article_segments(ARTICLE, cite(answer=None))
     assert segments == [(ARTICLE[:S_START], None), (SENTENCE, "cited sentence"),
                         (ARTICLE[S_START + len(SENTENCE):], None)]
+
+
+def test_a_tentative_span_is_not_coloured_as_an_answer_in_the_article():
+    segments = article_segments(ARTICLE, cite(), tentative=True)
+    assert [label for _, label in segments] == [None, "cited sentence", None]
 
 
 def test_a_source_chosen_by_hand_highlights_its_sentence_in_the_shown_answer():
@@ -254,7 +329,8 @@ def test_the_viewer_heading_names_title_date_and_document_as_text():
 class StandInEngine:
     """Answers every question with the same `Answer`; refuses what `clean_question` refuses."""
 
-    def __init__(self):
+    def __init__(self, corpus_dir: Path = SHIPPED_CORPUS):
+        self.corpus_dir = corpus_dir
         self.documents = {
             "doc_a": Document(doc_id="doc_a", path="/x/doc_a.txt", title="Mining deal", text=ARTICLE,
                               sha256="0" * 64),
@@ -270,6 +346,61 @@ def test_the_app_builds_and_offers_an_answer_endpoint():
     demo = build_app(StandInEngine())
     api_names = {dep.api_name for dep in demo.fns.values() if dep.api_visibility == "public"}
     assert api_names == {"answer"}
+
+
+def test_the_answer_endpoint_documents_the_answer_schema():
+    info = build_app(StandInEngine()).get_api_info()["named_endpoints"]["/answer"]
+    returned = info["returns"][0]["python_type"]["type"]
+    for field in ("status", "answer", "confidence", "relevance", "citations", "answer_start", "marker", "values"):
+        assert field in returned, field
+    assert info["parameters"][0]["python_type"]["type"] == "str"
+
+
+def endpoint(demo, name: str):
+    return next(dep for dep in demo.fns.values() if dep.name == name)
+
+
+def test_asking_shows_one_compact_indicator_on_the_chat_and_leaves_the_other_panels_still():
+    demo = build_app(StandInEngine())
+    asking = endpoint(demo, "ask")
+    assert asking.show_progress == "minimal"  # a small timer on the chat, no overlay
+    chat = next(block for block in demo.blocks.values() if getattr(block, "elem_id", None) == "qa-chat")
+    assert asking.show_progress_on == [chat]
+
+
+def test_the_chat_opens_the_latest_reply_at_its_top_without_a_label_over_it():
+    demo = build_app(StandInEngine())
+    chat = next(block for block in demo.blocks.values() if getattr(block, "elem_id", None) == "qa-chat")
+    assert chat.autoscroll is False and chat.show_label is False
+    assert any(dep.js and "#qa-chat [data-testid=user]" in dep.js for dep in demo.fns.values())
+
+
+def test_the_shipped_articles_come_with_example_questions_other_folders_with_none(tmp_path):
+    assert examples_for(StandInEngine()) == EXAMPLES
+    assert examples_for(StandInEngine(SHIPPED_CORPUS / ".." / "seeds")) == EXAMPLES  # the same folder
+    assert examples_for(StandInEngine(tmp_path)) == []
+
+    shown = build_app(StandInEngine()).get_config_file()
+    assert any(c.get("props", {}).get("label") == "Examples" for c in shown["components"])
+    own = build_app(StandInEngine(tmp_path)).get_config_file()
+    assert not any(c.get("props", {}).get("label") == "Examples" for c in own["components"])
+    box = next(c["props"] for c in own["components"] if c["props"].get("elem_id") == "qa-question")
+    assert "your articles" in box["placeholder"]
+
+
+def test_an_empty_question_in_a_chat_without_examples_does_not_point_at_examples(tmp_path):
+    ask = endpoint(build_app(StandInEngine(tmp_path)), "ask").fn
+    box, history, *_ = ask("   ", [], {})
+    assert "Please type a question in words." in history[-1]["content"]
+    assert "example" not in history[-1]["content"]
+
+
+def test_the_source_picker_lists_titles_adding_the_id_only_where_titles_repeat():
+    def doc(doc_id, title):
+        return Document(doc_id=doc_id, path=f"/x/{doc_id}.txt", title=title, text=ARTICLE, sha256="0" * 64)
+
+    documents = {d.doc_id: d for d in (doc("a1", "Mining deal"), doc("b2", "Talks"), doc("c3", "Talks"))}
+    assert source_choices(documents) == [("Mining deal", "a1"), ("Talks (b2)", "b2"), ("Talks (c3)", "c3")]
 
 
 # ---------------------------------------------------------------- the launcher's options
