@@ -89,13 +89,14 @@ def load_corpus(corpus_dir: str | Path) -> Corpus:
     documents: list[Document] = []
     skipped: list[SkippedFile] = []
     first_with_text: dict[str, str] = {}  # content key -> the file that had this text first
+    by_id: dict[str, Document] = {}  # a dict, not a scan of `documents`: that was quadratic in the corpus
     for path in article_files(folder):
         try:
             doc = read_document(path)
         except UnusableFile as err:
             skipped.append(_skip(path, str(err)))
             continue
-        same_id = next((d for d in documents if d.doc_id == doc.doc_id), None)
+        same_id = by_id.get(doc.doc_id)
         if same_id is not None:
             skipped.append(_skip(path, f"another file already has the id {doc.doc_id!r}: {same_id.path}"))
             continue
@@ -105,6 +106,7 @@ def load_corpus(corpus_dir: str | Path) -> Corpus:
             skipped.append(_skip(path, f"duplicate of {first_with_text[key]} (same text)"))
             continue
         first_with_text[key] = doc.path
+        by_id[doc.doc_id] = doc
         documents.append(doc)
     passages = [p for doc in documents for p in split_passages(doc)]
     return Corpus(documents=documents, passages=passages, skipped=skipped)
