@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property, lru_cache
@@ -81,8 +82,13 @@ class UnusableFile(Exception):
     """A file that cannot be an article: the message says why, for the warning."""
 
 
-def load_corpus(corpus_dir: str | Path) -> Corpus:
-    """Read every article of a folder; bad files are skipped with one warning each."""
+def load_corpus(
+    corpus_dir: str | Path, segment: Callable[[Document], list[Passage]] | None = None
+) -> Corpus:
+    """Read every article of a folder; bad files are skipped with one warning each.
+
+    `segment` turns a document into its passages (default `split_passages`); the engine passes one
+    that remembers them across starts (qa.passage_cache)."""
     folder = Path(corpus_dir)
     if not folder.is_dir():
         raise FileNotFoundError(f"corpus folder not found: {folder}")
@@ -108,7 +114,8 @@ def load_corpus(corpus_dir: str | Path) -> Corpus:
         first_with_text[key] = doc.path
         by_id[doc.doc_id] = doc
         documents.append(doc)
-    passages = [p for doc in documents for p in split_passages(doc)]
+    segment = segment or split_passages
+    passages = [p for doc in documents for p in segment(doc)]
     return Corpus(documents=documents, passages=passages, skipped=skipped)
 
 
