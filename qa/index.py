@@ -396,7 +396,7 @@ class HybridIndex:
         self.collection = client.get_or_create_collection(
             self.collection_name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
         )
-        stored = set(self.collection.get(include=[])["ids"])
+        stored = self._stored_ids()
         wanted = set(self.keys)
         stale = sorted(stored - wanted)
         missing = [k for k in self.keys if k not in stored]
@@ -421,6 +421,9 @@ class HybridIndex:
             reused=len(wanted & stored),
             rebuilt=rebuilt or self._started_afresh,
         )
+
+    def _stored_ids(self) -> set[str]:
+        return set(self.collection.get(include=[])["ids"])
 
     @contextmanager
     def _writer_lock(self):
