@@ -166,6 +166,7 @@ def child(mode: str, corpus_dir: Path, index_dir: Path, question_file: Path, pro
         "start_cpu_s": build_cpu,
         "phases": phases.seconds,
         "index_mb": dir_size_mb(index_dir),
+        "memory_mb": _memory_of(engine),
     }
     t1 = time.perf_counter()
     engine.answer(questions[0])
@@ -189,6 +190,28 @@ def child(mode: str, corpus_dir: Path, index_dir: Path, question_file: Path, pro
         result["stages"] = timer.samples
     result["peak_rss_mb"] = peak_rss_mb()
     return result
+
+
+def _memory_of(engine) -> dict[str, float]:
+    """What the in-process structures hold, in MB: the figures docs/scaling.md extrapolates from."""
+    import sys as _sys
+
+    bm25 = engine.index.bm25
+    arrays = [bm25.counts.indptr, bm25.counts.term_ids, bm25.counts.counts, bm25._posting_rows, bm25._posting_tfs,
+              bm25._posting_start, bm25.idf, bm25._norm]
+    vocabulary = sum(_sys.getsizeof(t) for t in bm25.counts.vocabulary) + 2 * _sys.getsizeof(bm25._column)
+    passages = engine.index.passages
+    sample = passages[: min(len(passages), 2000)]
+    per_passage = sum(_sys.getsizeof(p) + _sys.getsizeof(p.text) + _sys.getsizeof(p.passage_id) +
+                      _sys.getsizeof(p.__dict__) for p in sample) / max(len(sample), 1)
+    return {
+        "vectors": engine.index.vectors.nbytes / 1e6,
+        "bm25 arrays": sum(a.nbytes for a in arrays) / 1e6,
+        "bm25 vocabulary": vocabulary / 1e6,
+        "bm25 terms": len(bm25.counts.vocabulary),
+        "passage objects (est.)": per_passage * len(passages) / 1e6,
+        "document texts": sum(len(d.text) for d in engine.corpus.documents) / 1e6,
+    }
 
 
 def _dump_profile(profiler, path: Path) -> None:
@@ -243,6 +266,8 @@ def _build_lines(b: dict) -> str:
         f"  phases: {phases}",
         f"  warm answer() over {len(totals)} new questions: p50 {percentile(totals, .5):.1f} ms, "
         f"p95 {percentile(totals, .95):.1f} ms; peak RSS {b['peak_rss_mb']:.0f} MB",
+        "  in memory: " + ", ".join(f"{k} {v:,.1f}" if isinstance(v, float) else f"{k} {v:,}"
+                                    for k, v in b["memory_mb"].items()) + " (MB; terms a count)",
         *stage_table(b["stages"], indent="    "),
     ]
     return "\n".join(lines)
