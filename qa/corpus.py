@@ -12,6 +12,7 @@ import codecs
 import hashlib
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property, lru_cache
@@ -96,8 +97,13 @@ class UnusableFile(Exception):
     """A file that cannot be an article: the message says why, for the warning."""
 
 
-def load_corpus(corpus_dir: str | Path) -> Corpus:
-    """Read every article of a folder; bad files are skipped with one warning each."""
+def load_corpus(
+    corpus_dir: str | Path, segment: Callable[[Document], list[Passage]] | None = None
+) -> Corpus:
+    """Read every article of a folder; bad files are skipped with one warning each.
+
+    `segment` turns a document into its passages (default `split_passages`); the engine passes one
+    that remembers them across starts (qa.passage_cache)."""
     folder = Path(corpus_dir)
     # FileNotFoundError for both: callers treat "no folder of articles there" alike (exit code 2).
     if folder.is_file():  # an article named where its folder was meant
@@ -107,13 +113,14 @@ def load_corpus(corpus_dir: str | Path) -> Corpus:
     documents: list[Document] = []
     skipped: list[SkippedFile] = []
     first_with_text: dict[str, str] = {}  # content key -> the file that had this text first
+    by_id: dict[str, Document] = {}  # a dict, not a scan of `documents`: that was quadratic in the corpus
     for path in article_files(folder):
         try:
             doc = read_document(path)
         except UnusableFile as err:
             skipped.append(_skip(path, str(err)))
             continue
-        same_id = next((d for d in documents if d.doc_id == doc.doc_id), None)
+        same_id = by_id.get(doc.doc_id)
         if same_id is not None:
             skipped.append(_skip(path, f"another file already has the id {doc.doc_id!r}: {same_id.path}"))
             continue
@@ -123,8 +130,10 @@ def load_corpus(corpus_dir: str | Path) -> Corpus:
             skipped.append(_skip(path, f"duplicate of {first_with_text[key]} (same text)"))
             continue
         first_with_text[key] = doc.path
+        by_id[doc.doc_id] = doc
         documents.append(doc)
-    passages = [p for doc in documents for p in split_passages(doc)]
+    segment = segment or split_passages
+    passages = [p for doc in documents for p in segment(doc)]
     return Corpus(documents=documents, passages=passages, skipped=skipped, folder=str(folder.resolve()))
 
 

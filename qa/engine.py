@@ -19,6 +19,7 @@ from qa.corpus import Corpus, load_corpus
 from qa.embedding import cache_dir, shared_embedder
 from qa.index import HybridIndex, SyncReport, check_same_corpus, check_writable
 from qa.models import Answer, Citation, SourceAgreement
+from qa.passage_cache import PassageCache
 from qa.retrieve import Fusion, Hit, retrieve
 from qa.reader import Reader, shared_reader
 from qa.select import Selection, Span, select_answer
@@ -107,7 +108,8 @@ class Engine:
     ):
         self.corpus_dir = Path(corpus_dir) if corpus_dir else default_corpus_dir()
         self.index_dir = Path(index_dir) if index_dir else default_index_dir(self.corpus_dir)
-        self.corpus: Corpus = load_corpus(self.corpus_dir)
+        passage_cache = PassageCache(self.index_dir, fresh=rebuild)  # unchanged articles are not re-segmented
+        self.corpus: Corpus = load_corpus(self.corpus_dir, segment=passage_cache.passages_of)
         if not self.corpus.documents:  # every question would abstain: say why now instead
             skipped = "; ".join(f"{Path(s.path).name}: {s.reason}" for s in self.corpus.skipped[:5])
             raise FileNotFoundError(
@@ -118,6 +120,7 @@ class Engine:
         check_writable(self.index_dir)
         if not rebuild:
             check_same_corpus(self.index_dir, self.corpus.folder)
+        passage_cache.save()
         self.embedder = shared_embedder(model)
         self.index = HybridIndex(
             self.corpus,

@@ -6,9 +6,11 @@ store has and the corpus lacks are deleted. That makes updates incremental (only
 are re-embedded) and self-healing (a build killed half-way is finished by the next start, and no
 stale passage of a removed document survives).
 
-BM25 is rank-bm25's `BM25Okapi`, rebuilt in memory from the passages at start (local Chroma has no
-sparse search). Its statistics are laid out as an inverted index so a query scores only documents
-containing a query term: the same scores as `get_scores`, without walking every passage in Python.
+BM25 gives rank-bm25's `BM25Okapi` scores, held in memory (local Chroma has no sparse search). Its
+statistics are laid out as an inverted index so a query scores only documents containing a query
+term: the same scores as `get_scores`, without walking every passage in Python. The raw term counts
+per passage are saved in `bm25.npz` beside the manifest, keyed by passage id like the vector cache,
+so a restart tokenizes only passages it has not seen.
 
 Each sentence is embedded alone. Giving it context, so that "these resources" or "he said" carry
 what they refer to, was measured on the fitting sets (hybrid MRR; SQuAD 2.0 dev articles 1-17,
@@ -34,6 +36,8 @@ manifest and the vector cache stay in the index folder as in embedded mode.
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
+import inspect
 import json
 import logging
 import os
@@ -41,7 +45,8 @@ import re
 import shutil
 import threading
 import uuid
-from collections.abc import KeysView
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -50,7 +55,6 @@ from pathlib import Path
 import numpy as np
 import snowballstemmer
 from filelock import FileLock, Timeout
-from rank_bm25 import BM25Okapi
 from tqdm import tqdm
 
 from qa.corpus import Corpus
@@ -63,6 +67,7 @@ SCHEMA_VERSION = 1
 COLLECTION = "passages"
 MANIFEST = "manifest.json"
 VECTOR_CACHE = "vectors.npz"
+BM25_CACHE = "bm25.npz"
 EMBED_BATCH = 256  # passages per forward-pass call (and the first store: a killed build keeps them)
 STORE_BATCH = 4096  # Chroma adds cost less per vector in large batches; store sizes double up to this
 LOCK_NOTICE_SECONDS = 5  # waiting longer than this for another indexer is worth a word
@@ -121,31 +126,109 @@ def tokenize(text: str) -> list[str]:
 # --- BM25 with an inverted index ------------------------------------------------------------------
 
 
+@lru_cache(maxsize=1)
+def tokenizer_fingerprint() -> str:
+    """Changes whenever `tokenize` could give other terms: saved term counts of another tokenizer
+    are not reused."""
+    parts = [inspect.getsource(tokenize), inspect.getsource(_stem.__wrapped__), _TOKEN.pattern,
+             " ".join(sorted(_STOPWORDS)), importlib.metadata.version("snowballstemmer")]
+    return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass
+class TermCounts:
+    """How often each passage holds each term: the raw statistics BM25 is computed from, as a CSR
+    matrix (passage rows, term columns), compact to keep and quick to save and load."""
+
+    vocabulary: list[str]
+    indptr: np.ndarray  # int64, one more than there are passages: row r is entries indptr[r]:indptr[r+1]
+    term_ids: np.ndarray  # int32, a column of `vocabulary` per entry
+    counts: np.ndarray  # int32, how often that term occurs in that passage
+
+    @classmethod
+    def of_tokenized(cls, tokenized: Iterable[list[str]]) -> TermCounts:
+        return cls.of_frequencies(Counter(tokens) for tokens in tokenized)
+
+    @classmethod
+    def of_frequencies(cls, rows: Iterable[Mapping[str, int]]) -> TermCounts:
+        column: dict[str, int] = {}
+        term_ids: list[int] = []
+        counts: list[int] = []
+        indptr = [0]
+        for frequencies in rows:
+            for term, count in frequencies.items():
+                term_ids.append(column.setdefault(term, len(column)))
+                counts.append(count)
+            indptr.append(len(term_ids))
+        return cls(list(column), np.array(indptr, np.int64), np.array(term_ids, np.int32),
+                   np.array(counts, np.int32))
+
+    def __len__(self) -> int:
+        return len(self.indptr) - 1
+
+    def terms(self, row: int) -> list[str]:
+        lo, hi = self.indptr[row], self.indptr[row + 1]
+        return [self.vocabulary[i] for i in self.term_ids[lo:hi].tolist()]
+
+    def frequencies(self, row: int) -> dict[str, int]:
+        lo, hi = self.indptr[row], self.indptr[row + 1]
+        return dict(zip(self.terms(row), self.counts[lo:hi].tolist()))
+
+    def is_well_formed(self) -> bool:
+        """Cheap checks that a loaded file cannot index out of bounds or mis-assign counts."""
+        n = len(self.term_ids)
+        return (
+            self.indptr.ndim == 1 and len(self.indptr) >= 1 and self.indptr[0] == 0 and self.indptr[-1] == n
+            and bool(np.all(np.diff(self.indptr) >= 0)) and len(self.counts) == n
+            and (n == 0 or (int(self.term_ids.min()) >= 0 and int(self.term_ids.max()) < len(self.vocabulary)))
+            and bool(np.all(self.counts > 0))
+        )
+
+
+def okapi_idf(document_frequency: np.ndarray, size: int, epsilon: float) -> np.ndarray:
+    """rank-bm25's BM25Okapi idf: log((N - df + 0.5) / (df + 0.5)); a term in more than half the
+    passages would score negative, so it gets epsilon times the average idf instead."""
+    idf = np.log(size - document_frequency + 0.5) - np.log(document_frequency + 0.5)
+    if len(idf):
+        idf[idf < 0] = epsilon * idf.mean()
+    return idf
+
+
 class InvertedBM25:
-    """rank-bm25's Okapi statistics, queried through postings (bm25s-style data layout)."""
+    """rank-bm25's Okapi scores, computed from postings (bm25s-style data layout): a query touches
+    only the passages holding one of its terms. Built from token lists, or from `TermCounts` saved
+    by an earlier start, so a restart tokenizes nothing."""
 
-    def __init__(self, tokenized: list[list[str]], k1: float = 1.5, b: float = 0.75):
-        # rank-bm25 divides by zero on an empty corpus; an empty index simply scores nothing.
-        self.size = len(tokenized)
-        self.bm25 = BM25Okapi(tokenized, k1=k1, b=b) if tokenized else None
-        self.postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        if self.bm25 is None:
-            return
-        rows: dict[str, tuple[list[int], list[int]]] = {}
-        for i, freqs in enumerate(self.bm25.doc_freqs):
-            for term, tf in freqs.items():
-                ids, tfs = rows.setdefault(term, ([], []))
-                ids.append(i)
-                tfs.append(tf)
-        self.postings = {t: (np.array(i, np.int32), np.array(f, np.float32)) for t, (i, f) in rows.items()}
-        lengths = np.asarray(self.bm25.doc_len, dtype=np.float32)
-        self._norm = k1 * (1 - b + b * lengths / self.bm25.avgdl)
+    def __init__(self, tokenized: list[list[str]], k1: float = 1.5, b: float = 0.75, epsilon: float = 0.25):
+        self._index(TermCounts.of_tokenized(tokenized), k1, b, epsilon)
+
+    @classmethod
+    def from_counts(cls, counts: TermCounts, k1: float = 1.5, b: float = 0.75, epsilon: float = 0.25):
+        bm25 = cls.__new__(cls)
+        bm25._index(counts, k1, b, epsilon)
+        return bm25
+
+    def _index(self, counts: TermCounts, k1: float, b: float, epsilon: float) -> None:
+        self.counts = counts
+        self.size = len(counts)
         self._k1 = k1
-        self._top_idf = max(self.bm25.idf.values(), default=1.0)
+        self._column = {term: i for i, term in enumerate(counts.vocabulary)}
+        row_of_entry = np.repeat(np.arange(self.size, dtype=np.int32), np.diff(counts.indptr))
+        # Postings: the entries re-ordered by term (stable, so each term's rows stay ascending).
+        by_term = np.argsort(counts.term_ids, kind="stable")
+        self._posting_rows = row_of_entry[by_term]
+        self._posting_tfs = counts.counts[by_term].astype(np.float32)
+        document_frequency = np.bincount(counts.term_ids, minlength=len(counts.vocabulary))
+        self._posting_start = np.concatenate(([0], np.cumsum(document_frequency)))
+        self.idf = okapi_idf(document_frequency, self.size, epsilon)
+        lengths = np.bincount(row_of_entry, weights=counts.counts, minlength=self.size)
+        average_length = lengths.mean() if self.size and lengths.any() else 1.0
+        self._norm = (k1 * (1 - b + b * lengths / average_length)).astype(np.float32)
+        self._top_idf = float(self.idf.max()) if len(self.idf) else 1.0
 
-    def terms_of(self, row: int) -> "KeysView[str] | set[str]":
-        """The terms of one passage, as counted at index time (rank-bm25 keeps them per document)."""
-        return self.bm25.doc_freqs[row].keys() if self.bm25 is not None else set()
+    def terms_of(self, row: int) -> frozenset[str]:
+        """The terms of one passage, as counted at index time."""
+        return frozenset(self.counts.terms(row))
 
     def scores_for(self, query: str) -> dict[int, float]:
         return self.scores(tokenize(query))
@@ -156,10 +239,13 @@ class InvertedBM25:
         Terms the corpus never saw count at the highest idf, so a question about things the
         corpus lacks cannot look well covered.
         """
-        if self.bm25 is None or not query_terms:
+        if not self.size or not query_terms:
             return 1.0
-        top = self._top_idf
-        return sum(max(self.bm25.idf.get(t, top), 0.0) for t in set(query_terms)) or 1.0
+        return sum(max(self._idf_of(t, self._top_idf), 0.0) for t in set(query_terms)) or 1.0
+
+    def _idf_of(self, term: str, unseen: float) -> float:
+        column = self._column.get(term)
+        return unseen if column is None else float(self.idf[column])
 
     def scores(self, query_terms: list[str]) -> dict[int, float]:
         """BM25 score of every passage that contains at least one query term."""
@@ -182,15 +268,48 @@ class InvertedBM25:
         """(score of every passage, sorted rows of the passages containing a query term)."""
         total = np.zeros(self.size, dtype=np.float32)
         touched: list[np.ndarray] = []
-        for term in query_terms if self.bm25 is not None else ():
-            if term not in self.postings:
+        for term in query_terms:
+            column = self._column.get(term)
+            if column is None:
                 continue
-            ids, tfs = self.postings[term]
-            idf = self.bm25.idf.get(term, 0.0)
-            total[ids] += idf * tfs * (self._k1 + 1) / (tfs + self._norm[ids])
+            lo, hi = self._posting_start[column], self._posting_start[column + 1]
+            ids, tfs = self._posting_rows[lo:hi], self._posting_tfs[lo:hi]
+            total[ids] += float(self.idf[column]) * tfs * (self._k1 + 1) / (tfs + self._norm[ids])
             touched.append(ids)
         candidates = np.unique(np.concatenate(touched)) if touched else np.zeros(0, np.int64)
         return total, candidates
+
+
+# --- saved term counts ------------------------------------------------------------------------------
+
+
+def save_term_counts(path: Path, keys: list[str], counts: TermCounts) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as fh:
+        np.savez(fh, tokenizer=np.array(tokenizer_fingerprint()), keys=np.array(keys, dtype=str),
+                 vocabulary=np.array(counts.vocabulary, dtype=str), indptr=counts.indptr,
+                 term_ids=counts.term_ids, counts=counts.counts)
+    os.replace(tmp, path)
+
+
+def load_term_counts(path: Path) -> tuple[list[str], TermCounts] | None:
+    """(passage keys, their term counts) as saved, or None for a missing, foreign, damaged file or
+    one from another tokenizer: it is derived data, and tokenizing again rebuilds it."""
+    try:
+        with np.load(path, allow_pickle=False) as saved:
+            if str(saved["tokenizer"]) != tokenizer_fingerprint():
+                return None
+            keys = saved["keys"].tolist()
+            counts = TermCounts(saved["vocabulary"].tolist(), saved["indptr"].astype(np.int64),
+                                saved["term_ids"].astype(np.int32), saved["counts"].astype(np.int32))
+    except Exception as err:  # missing, truncated, not an npz, a field missing
+        if path.exists():
+            log.warning("BM25 cache %s is unreadable (%s); tokenizing the passages again", path, err)
+        return None
+    if len(keys) != len(counts) or not counts.is_well_formed():
+        log.warning("BM25 cache %s does not hold well-formed counts; tokenizing the passages again", path)
+        return None
+    return keys, counts
 
 
 # --- the persisted index ------------------------------------------------------------------------------
@@ -259,7 +378,7 @@ class HybridIndex:
         self.keys = [passage_key(p) for p in self.passages]
         self.row_of_key = {k: i for i, k in enumerate(self.keys)}
         self.vectors = np.zeros((0, embedder.dimension), dtype=np.float32)
-        self.bm25 = InvertedBM25([tokenize(p.text) for p in self.passages])
+        self.bm25, self._bm25_cache_up_to_date = self._load_or_build_bm25()
         self.collection = None
         self.collection_name = COLLECTION
 
@@ -287,7 +406,7 @@ class HybridIndex:
         self.collection = client.get_or_create_collection(
             self.collection_name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
         )
-        stored = set(self.collection.get(include=[])["ids"])
+        stored = self._stored_ids()
         wanted = set(self.keys)
         stale = sorted(stored - wanted)
         missing = [k for k in self.keys if k not in stored]
@@ -301,6 +420,9 @@ class HybridIndex:
         self._load_vectors(have)
         if not cache_up_to_date:
             self._write_vector_cache()
+        if not self._bm25_cache_up_to_date:
+            save_term_counts(self.bm25_cache_path, self.keys, self.bm25.counts)
+            self._bm25_cache_up_to_date = True
         self._probe_search()
         self._write_manifest(complete=True)
         return SyncReport(
@@ -309,6 +431,9 @@ class HybridIndex:
             reused=len(wanted & stored),
             rebuilt=rebuilt or self._started_afresh,
         )
+
+    def _stored_ids(self) -> set[str]:
+        return set(self.collection.get(include=[])["ids"])
 
     @contextmanager
     def _writer_lock(self):
@@ -452,6 +577,26 @@ class HybridIndex:
         with open(tmp, "wb") as fh:
             np.savez(fh, model_id=np.array(self.embedder.model_id), keys=np.array(self.keys), vectors=self.vectors)
         os.replace(tmp, self.vector_cache_path)
+
+    # -- the BM25 cache -----------------------------------------------------------------------
+
+    @property
+    def bm25_cache_path(self) -> Path:
+        return self.index_dir / BM25_CACHE
+
+    def _load_or_build_bm25(self) -> tuple[InvertedBM25, bool]:
+        """BM25 from the term counts an earlier start saved, tokenizing only the passages they lack;
+        True when the saved file holds exactly these passages (nothing to rewrite)."""
+        saved = load_term_counts(self.bm25_cache_path)
+        if saved is not None and saved[0] == self.keys:  # the usual restart: take the arrays whole
+            return InvertedBM25.from_counts(saved[1]), True
+        saved_row = {key: row for row, key in enumerate(saved[0])} if saved else {}
+        saved_counts = saved[1] if saved else None
+        frequencies = (
+            saved_counts.frequencies(saved_row[key]) if key in saved_row else Counter(tokenize(passage.text))
+            for key, passage in zip(self.keys, self.passages)
+        )
+        return InvertedBM25.from_counts(TermCounts.of_frequencies(frequencies)), False
 
     def _collection_name(self) -> str:
         """Embedded: the store is private to the index folder, so one fixed name. Server: the one

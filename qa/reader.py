@@ -233,12 +233,19 @@ def _onnx_session(encoder_dir: Path, weights: Path, torch_model, precision: str 
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / "reader.onnx"
     quantized = folder / "reader.int8.onnx"
+    rejected = folder / "reader.int8.rejected"
     with FileLock(str(folder) + ".lock"):
         if not target.is_file():
+            rejected.unlink(missing_ok=True)  # a new float graph deserves a new int8 check
             _export(torch_model(), target)
-        if precision == "int8" and not quantized.is_file():
+        if precision == "int8" and not quantized.is_file() and not _int8_was_rejected(rejected):
             try:
                 _quantize(target, quantized, encoder_dir)
+            except Int8Disagrees as err:
+                # The verdict holds for this graph and this onnxruntime: quantizing again at every
+                # start would only repeat it (seconds before the first answer), so it is remembered.
+                logger.warning("reader runs in float32: %s", err)
+                rejected.write_text(_onnxruntime_version(), encoding="utf-8")
             except OnnxUnavailable as err:
                 logger.warning("reader runs in float32: %s", err)
     if precision == "int8" and quantized.is_file():
@@ -252,6 +259,29 @@ def _onnx_session(encoder_dir: Path, weights: Path, torch_model, precision: str 
     except Exception as err:  # a damaged file: made again next time
         target.unlink(missing_ok=True)
         raise OnnxUnavailable(f"cannot load {target}: {err}") from err
+
+
+class Int8Disagrees(OnnxUnavailable):
+    """The int8 reader reads the probe otherwise than the float one: with this graph and this
+    onnxruntime it always will, unlike a failure to write the file."""
+
+
+INT8_CHECK_VERSION = 2  # bump when the probe check changes: an older verdict is not trusted
+
+
+def _onnxruntime_version() -> str:
+    """What a remembered verdict is keyed by: this onnxruntime and this check."""
+    import onnxruntime
+
+    return f"{onnxruntime.__version__} check-v{INT8_CHECK_VERSION}"
+
+
+def _int8_was_rejected(marker: Path) -> bool:
+    """True when the int8 check failed before with this onnxruntime (another version quantizes anew)."""
+    try:
+        return marker.read_text(encoding="utf-8").strip() == _onnxruntime_version()
+    except OSError:
+        return False
 
 
 _PROBE = [  # (question, sentence) pairs an export must read as PyTorch does, and int8 as the float graph
@@ -307,9 +337,9 @@ def _quantize(source: Path, target: Path, encoder_dir: Path) -> None:
                     for graph in (source, tmp)]
         for float_guess, int8_guess in zip(*readings):
             if (float_guess.start, float_guess.end) != (int8_guess.start, int8_guess.end):
-                raise OnnxUnavailable("the int8 reader points at other spans than the float reader on the probe")
+                raise Int8Disagrees("the int8 reader points at other spans than the float reader on the probe")
             if abs(float_guess.margin - int8_guess.margin) > INT8_MARGIN_TOLERANCE:
-                raise OnnxUnavailable("the int8 reader's margins differ from the float reader's on the probe")
+                raise Int8Disagrees("the int8 reader's margins differ from the float reader's on the probe")
 
 
 def probe_readings(session, encoder_dir: Path) -> list[SpanGuess]:
