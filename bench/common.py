@@ -110,7 +110,7 @@ class StageTimer:
           bm25     index.bm25.score_array (BM25 over the postings; only calls made inside retrieve)
           chroma   index.dense_search
         select   qa.engine.select_answer
-        agree    qa.engine.mark_sources (includes its own BM25 look-up)
+        agree    engine.agreement.mark (each source's own reading)
 
     Nested calls are charged to the innermost stage and subtracted from the outer one.
     """
@@ -155,7 +155,7 @@ class StageTimer:
         self._wrap(index.bm25, "score_array", "bm25", only_inside="retrieve")
         self._wrap(index, "dense_search", "chroma", only_inside="retrieve")
         self._wrap(engine_module, "select_answer", "select")
-        self._wrap(engine_module, "mark_sources", "agree")
+        self._wrap(self.engine.agreement, "mark", "agree")
         return self
 
     def __exit__(self, *exc):
