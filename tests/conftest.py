@@ -59,3 +59,22 @@ def encoded_texts(embedder, monkeypatch) -> list[str]:
 
     monkeypatch.setattr(embedder, "encode", encode)
     return texts
+
+
+@pytest.fixture
+def float_graph_only(tmp_path, monkeypatch):
+    """A private model cache holding the exported float reader and no int8 graph yet (nothing is
+    exported again): for the int8 reader's fault tests."""
+    import shutil
+
+    import qa.embedding
+    from qa.reader import WEIGHTS_PATH, onnx_folder, shared_reader
+
+    encoder = qa.embedding.bundled_minilm_dir()
+    shared_reader()  # makes the real float graph if this machine has none yet
+    real = onnx_folder(encoder, WEIGHTS_PATH)
+    monkeypatch.setattr(qa.embedding, "cache_dir", lambda: tmp_path)  # fault injection: a fresh cache
+    folder = onnx_folder(encoder, WEIGHTS_PATH)
+    folder.mkdir(parents=True)
+    shutil.copy(real / "reader.onnx", folder / "reader.onnx")
+    return folder

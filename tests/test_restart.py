@@ -248,25 +248,7 @@ def test_a_restarted_engine_segments_nothing_and_cites_exact_slices(corpus_dir, 
 # --- the reader --------------------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def float_reader_cache(tmp_path, monkeypatch):
-    """A private cache holding the exported float reader and no int8 graph (nothing is exported)."""
-    import shutil
-
-    import qa.embedding
-    from qa.reader import WEIGHTS_PATH, onnx_folder, shared_reader
-
-    encoder = qa.embedding.bundled_minilm_dir()
-    shared_reader()  # makes the real float graph if this machine has none yet
-    real = onnx_folder(encoder, WEIGHTS_PATH)
-    monkeypatch.setattr(qa.embedding, "cache_dir", lambda: tmp_path)
-    folder = onnx_folder(encoder, WEIGHTS_PATH)
-    folder.mkdir(parents=True)
-    shutil.copy(real / "reader.onnx", folder / "reader.onnx")
-    return folder
-
-
-def test_an_int8_reader_rejected_by_its_probe_is_not_quantized_again_at_the_next_start(float_reader_cache, monkeypatch):
+def test_an_int8_reader_rejected_by_its_probe_is_not_quantized_again_at_the_next_start(float_graph_only, monkeypatch):
     import qa.embedding
     import qa.reader
 
@@ -282,6 +264,6 @@ def test_an_int8_reader_rejected_by_its_probe_is_not_quantized_again_at_the_next
     assert qa.reader.Reader(encoder, backend="onnx").precision == "float32"
     assert len(attempts) == 1
 
-    (float_reader_cache / "reader.int8.rejected").write_text("0.0.1", encoding="utf-8")  # another onnxruntime
+    (float_graph_only / "reader.int8.rejected").write_text("0.0.1", encoding="utf-8")  # another onnxruntime
     qa.reader.Reader(encoder, backend="onnx")
     assert len(attempts) == 2

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import logging
-import shutil
 
 import onnxruntime.quantization
 import pytest
 
-import qa.embedding
 
 from qa.models import Passage
 from qa.embedding import ModelUnavailable, bundled_minilm_dir
-from qa.reader import PRECISION_ENV, WEIGHTS_PATH, Reader, onnx_folder, shared_reader, whole_words
+from qa.reader import PRECISION_ENV, Reader, shared_reader, whole_words
 from qa.retrieve import Hit
 from qa.normalize import find_values
 from qa.select import select_answer, span_of, whole_values
@@ -143,18 +141,6 @@ def test_the_int8_reader_points_at_the_float_readers_span_with_a_close_margin(re
     float_guess = Reader(bundled_minilm_dir(), backend="onnx", precision="float32").read(HOW_FAR, [KURSK])[0]
     assert KURSK[int8_guess.start : int8_guess.end] == KURSK[float_guess.start : float_guess.end] == "2.5 km"
     assert abs(int8_guess.margin - float_guess.margin) < 1.0
-
-
-@pytest.fixture
-def float_graph_only(tmp_path, monkeypatch, reader):
-    """A cache holding the exported float reader and no int8 graph yet (nothing is exported again)."""
-    encoder = bundled_minilm_dir()
-    real = onnx_folder(encoder, WEIGHTS_PATH)
-    monkeypatch.setattr(qa.embedding, "cache_dir", lambda: tmp_path)
-    folder = onnx_folder(encoder, WEIGHTS_PATH)
-    folder.mkdir(parents=True)
-    shutil.copy(real / "reader.onnx", folder / "reader.onnx")
-    return folder
 
 
 def test_a_failed_int8_quantization_leaves_the_reader_in_float32(float_graph_only, monkeypatch, caplog):
