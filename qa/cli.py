@@ -80,9 +80,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p_ask = sub.add_parser(
         "ask", help="answer one question",
-        description="Answer one question from the articles: a short answer copied from one of them, "
-        "or the closest passages when no answer is sure enough, or that the articles don't say. "
-        "The index is built or brought up to date first.",
+        description="Answer one question from the articles with one of three outcomes: a short answer "
+        "copied from one of them; the passage most likely to hold the answer, when no short answer is "
+        "sure enough; or that the articles don't cover the question. The index is built or brought up "
+        "to date first.",
     )
     corpus_options(p_ask)
     p_ask.add_argument("question", help="the question, in quotes (at most 1,000 characters; one starting "
