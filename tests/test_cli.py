@@ -174,3 +174,27 @@ def test_qa_eval_without_the_project_tree_asks_for_a_questions_file(monkeypatch,
     monkeypatch.setattr(qa.cli, "REGRESSION_SET", tmp_path / "absent" / "questions.jsonl")
     assert main(["eval", "--corpus", str(SEEDS)]) == 2
     assert "no default question set" in capsys.readouterr().err
+
+
+# --- the three outcomes, from Python and from the shell ----------------------------------------------------
+
+OUTCOMES = {
+    "answer": ("How far did Ukrainian troops advance into Kursk?", "Answer: 2.5 km"),
+    "passage": ("What share of Ukraine's mineral resources is under Russian occupation?",
+                "No short answer I can stand behind. This passage looks closest:"),
+    "none": ("What is the capital of France?", "The articles don't cover this."),
+}
+
+
+@pytest.mark.parametrize("status", OUTCOMES)
+def test_each_outcome_reads_the_same_from_python_and_from_qa_ask_in_words_and_json(status, seed_engine, capsys):
+    question, first_line = OUTCOMES[status]
+    answer = seed_engine.answer(question)
+    assert (answer.status, answer.answered) == (status, status == "answer")
+    assert (answer.answer is None) == (status != "answer")
+    where = ["--corpus", str(seed_engine.corpus_dir), "--index", str(seed_engine.index_dir)]
+    assert main(["ask", question, *where]) == 0
+    assert capsys.readouterr().out.startswith(first_line)
+    assert main(["ask", question, "--json", *where]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert (printed["status"], printed["answered"], printed["relevance"]) == (status, status == "answer", answer.relevance)
