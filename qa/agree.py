@@ -111,7 +111,7 @@ class Agreement:
         groups = group_by_value(readings)
         if not groups:
             return Agreed(list(self.corpus.silent_marks.values()), [], None, 0.0)
-        consensus = max(groups, key=lambda g: (len(g.readings), g.weight))
+        consensus = max(candidates_for_consensus(groups, selection, self.corpus), key=lambda g: (len(g.readings), g.weight))
         marks = self.marks(question, consensus, readings, by_doc)
         return Agreed(marks, stated_values(groups, consensus, marks), consensus.best.span,
                       combined_confidence(consensus, groups))
@@ -224,6 +224,28 @@ def _one_holds_the_other(a: Reading, b: Reading) -> bool:
 
 def _is_name(text: str) -> bool:
     return bool(text) and text[0].isupper() and all(w[0].isupper() for w in text.split() if w[0].isalpha() and len(w) > 3)
+
+
+def candidates_for_consensus(groups: list[ValueGroup], selection: Selection, corpus: Corpus) -> list[ValueGroup]:
+    """The groups that may become the consensus. Where the selector stands behind a short answer, it
+    fixes what is asked: only its own value, or another value of the same kind (the same slot, stated
+    otherwise), can replace it; readings of another kind ("nearly $15 trillion" when "Forbes" answered
+    "who published the valuation") answer something else."""
+    if selection.status != "answer" or selection.best is None:
+        return groups
+    span = selection.best
+    doc = corpus.document(span.hit.passage.doc_id)
+    anchor = Reading(doc.doc_id, span, parse_value(span.text, reference_date=doc.date), confidence_of(span.margin))
+    same_slot = [g for g in groups if same_value(g.best, anchor) or _same_kind(g.best.value, anchor.value)]
+    if same_slot:
+        return same_slot
+    groups.append(ValueGroup([anchor]))
+    return [groups[-1]]
+
+
+def _same_kind(a: Value | None, b: Value | None) -> bool:
+    return (a is not None and b is not None and "name" not in (a.kind, b.kind)
+            and compatible(a, b) is not None)
 
 
 def contradicts(reading: Reading, consensus: ValueGroup) -> bool:
