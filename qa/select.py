@@ -69,7 +69,8 @@ def in_reader_order(spans: tuple[Span, ...] | list[Span], hits: list[Hit]) -> li
 
 @lru_cache(maxsize=1)
 def abstention_threshold() -> float:
-    """The confidence below which the engine abstains, as calibrated by bench/calibrate_threshold.py."""
+    """The confidence below which the engine offers the passage instead of a short answer, as
+    calibrated by bench/calibrate_threshold.py."""
     try:
         return float(json.loads(CARD_PATH.read_text(encoding="utf-8"))["threshold"])
     except (OSError, KeyError, ValueError):
