@@ -109,9 +109,10 @@ class Agreement:
         by_doc = sentences_by_document(hits, self.sources_read)
         readings = self.own_readings(question, selection, by_doc)
         groups = group_by_value(readings)
-        if not groups:
+        candidates = candidates_for_consensus(groups, selection, self.corpus)  # a short answer always is one
+        if not candidates:
             return Agreed(list(self.corpus.silent_marks.values()), [], None, 0.0)
-        consensus = max(candidates_for_consensus(groups, selection, self.corpus), key=lambda g: (len(g.readings), g.weight))
+        consensus = max(candidates, key=lambda g: (len(g.readings), g.weight))
         marks = self.marks(question, consensus, readings, by_doc)
         return Agreed(marks, stated_values(groups, consensus, marks), consensus.best.span,
                       combined_confidence(consensus, groups))
@@ -137,7 +138,7 @@ class Agreement:
 
     def marks(self, question: str, consensus: ValueGroup, readings: dict[str, Reading],
               by_doc: dict[str, list[Hit]]) -> list[SourceAgreement]:
-        members = {r.doc_id for r in consensus.readings}
+        members = {r.doc_id: r for r in consensus.readings}  # the selector's own reading may be among them
         best = consensus.best
         claim = make_claim(question, best.span, self.corpus.document(best.doc_id))
         judged = {}
@@ -145,7 +146,8 @@ class Agreement:
             doc = self.corpus.document(doc_id)
             own = readings.get(doc_id)
             if doc_id in members:
-                judged[doc_id] = _mark(doc, "agrees", own.span.hit.passage, _in_passage(own.span))
+                span = members[doc_id].span
+                judged[doc_id] = _mark(doc, "agrees", span.hit.passage, _in_passage(span))
                 continue
             # a source that states the consensus anywhere it speaks to the question agrees, even where
             # the reader picked another value of its sentence ("nearly 20% ..., including about half")

@@ -251,3 +251,28 @@ def test_every_source_citation_points_at_its_own_sentence_and_value(tram_engine)
                 text = tram_engine.documents[s.doc_id].text
                 assert text[s.citation.start:s.citation.end] == s.citation.text
                 assert text[s.citation.answer_start:s.citation.answer_end] == s.value
+
+
+class DoubtfulReader:
+    """A stage passed in for the test: reads every sentence, and is never sure of any of them."""
+
+    def read(self, question, sentences):
+        from qa.reader import SpanGuess
+
+        return [SpanGuess(0, min(5, len(s)), score=-9.0, no_answer=0.0) for s in sentences]
+
+
+def test_a_short_answer_the_sources_do_not_confirm_is_still_marked_agreeing_in_its_own_source(seed_engine):
+    """The selector stood behind a span, and no source's own reading counts: the answer's source
+    still agrees, with the answer's own sentence and value, and nothing is invented elsewhere."""
+    from qa.agree import Agreement
+    from qa.select import select_answer
+
+    question = "How far did Ukrainian troops advance into Kursk?"
+    hits = retrieve(seed_engine.index, question, seed_engine.embedder.encode_query(question), k=AGREEMENT_DEPTH)
+    selection = select_answer(question, hits[:10], seed_engine.reader, threshold=0.0)
+    agreed = Agreement(seed_engine.corpus, DoubtfulReader(), source_confidence=1.01).mark(question, selection, hits)
+    own = {s.doc_id: s for s in agreed.sources}[selection.best.hit.passage.doc_id]
+    assert (own.marker, own.value) == ("agrees", selection.best.text)
+    assert agreed.consensus == selection.best
+    assert all(s.marker != "conflicts" for s in agreed.sources)
