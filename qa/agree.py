@@ -3,7 +3,9 @@
 Every source answers for itself. The documents among the retrieved sentences (at most
 `MAX_SOURCES_READ` of them, each by its `SENTENCES_PER_SOURCE` best sentences, so the cost is bounded
 by the documents read, never by the corpus or its near-duplicates) are read by the reader, and a
-source's own value is its best span when the reader's margin clears `SOURCE_MARGIN`. Values are then
+source's own value is its most confident candidate span (`qa.select.read_spans`: the reader's span
+and, for a question asking for a kind of value, the values of that kind, scored by the answer
+scorer) when that confidence reaches the calibrated source cut. Values are then
 grouped by meaning (`normalize.compatible`: hedges as intervals, unit conversions with rounding,
 number words, dates against each article's date, name spellings), and the group most sources state
 is the consensus (the reader's summed confidence breaks ties: summed alone, two confident readings of
@@ -36,7 +38,7 @@ from qa.models import Citation, Document, Passage, SourceAgreement, StatedValue
 from qa.normalize import Value, canonical_name, compatible, find_names, find_values, parse_value
 from qa.reader import CARD_PATH, Reader
 from qa.retrieve import Hit
-from qa.select import Selection, Span, confidence_of, span_of
+from qa.select import Selection, Span, read_spans
 
 MAX_SOURCES_READ = 12  # documents whose own reading is asked for, best retrieved first
 SENTENCES_PER_SOURCE = 1  # seed calibration markers 0.881 with 2, 0.875 with 1, at two thirds of the cost
@@ -56,7 +58,7 @@ class Reading:
     doc_id: str
     span: Span
     value: Value | None
-    confidence: float  # the reader's, squashed margin
+    confidence: float  # the answer scorer's, in the source's best span
 
 
 @dataclass
@@ -71,7 +73,7 @@ class ValueGroup:
 
     @property
     def best(self) -> Reading:
-        return max(self.readings, key=lambda r: r.span.margin)
+        return max(self.readings, key=lambda r: (r.confidence, r.span.margin))
 
 
 @dataclass(frozen=True)
@@ -122,15 +124,14 @@ class Agreement:
         selector already read are not read again."""
         known = {span.hit.row: span for span in selection.read}
         unread = [hit for hits in by_doc.values() for hit in hits if hit.row not in known]
-        guesses = self.reader.read(question, [h.passage.text for h in unread]) if unread else []
-        for hit, guess in zip(unread, guesses):
-            if span := span_of(hit, guess):
-                known[hit.row] = span
+        # each source is read on its own: its sentence is scored as the first it offers
+        for span in read_spans(question, unread, self.reader, depth=len(unread), ranked=False):
+            known[span.hit.row] = span
         readings = {}
         for doc_id, hits in by_doc.items():
             spans = [known[h.row] for h in hits if h.row in known]
-            best = max(spans, key=lambda s: s.margin, default=None)
-            confidence = confidence_of(best.margin) if best else 0.0
+            best = max(spans, key=lambda s: (s.confidence, s.margin), default=None)
+            confidence = best.confidence if best else 0.0
             if confidence >= self.source_confidence:
                 doc = self.corpus.document(doc_id)
                 readings[doc_id] = Reading(doc_id, best, parse_value(best.text, reference_date=doc.date), confidence)
@@ -201,7 +202,7 @@ def sentences_by_document(hits: list[Hit], sources: int, per_source: int = SENTE
 def group_by_value(readings: dict[str, Reading]) -> list[ValueGroup]:
     """Readings grouped by the value they state, strongest reading first into the groups."""
     groups: list[ValueGroup] = []
-    for reading in sorted(readings.values(), key=lambda r: -r.span.margin):
+    for reading in sorted(readings.values(), key=lambda r: (-r.confidence, -r.span.margin)):
         group = next((g for g in groups if same_value(g.best, reading)), None)
         if group is None:
             groups.append(ValueGroup([reading]))
@@ -237,7 +238,7 @@ def candidates_for_consensus(groups: list[ValueGroup], selection: Selection, cor
         return groups
     span = selection.best
     doc = corpus.document(span.hit.passage.doc_id)
-    anchor = Reading(doc.doc_id, span, parse_value(span.text, reference_date=doc.date), confidence_of(span.margin))
+    anchor = Reading(doc.doc_id, span, parse_value(span.text, reference_date=doc.date), span.confidence)
     same_slot = [g for g in groups if same_value(g.best, anchor) or _same_kind(g.best.value, anchor.value)]
     if same_slot:
         return same_slot

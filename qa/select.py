@@ -2,25 +2,30 @@
 hold the answer, or "the articles don't cover this" (`Status`), with a confidence and a relevance.
 
 The extractive reader (`qa.reader`) reads the top `READ_SENTENCES` retrieved sentences, each with
-the question, and proposes one span per sentence together with that sentence's no-answer score.
-The sentence whose span clears its own no-answer score by the widest margin wins; that margin,
-squashed to 0..1, is the confidence; below the calibrated threshold the engine offers the passage
-instead of a short answer. Whether the articles speak to the question at all is a separate,
-calibrated score (`qa.relevance`); below its cut the outcome is "none".
+the question, and proposes one span per sentence; when the question asks for a kind of value
+(`qa.expected`: a year, an amount, a share ...), the values of that kind in those sentences are
+candidates too, scored by the reader. The answer scorer (`qa.answer_scorer`) gives every candidate
+a calibrated confidence; the most confident wins, and below the calibrated threshold the engine
+offers its passage instead of a short answer. Whether the articles speak to the question at all is
+a separate, calibrated score (`qa.relevance`); below its cut the outcome is "none".
 
-So the reader, not the retriever's order, decides which sentence answers: it acts as the reranker
-of the retrieved sentences, and a question whose on-topic sentences do not hold its answer (an
-unanswerable question about the right story) is refused on the reader's evidence, not on topic
-similarity. The answer is always an exact slice of a document: spans carry document offsets.
+So the reader and the scorer, not the retriever's order alone, decide which sentence answers, and a
+question whose on-topic sentences do not hold its answer (an unanswerable question about the right
+story) is refused on the reader's evidence, not on topic similarity. The answer is always an exact
+slice of a document: spans carry document offsets.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
+import numpy as np
+
+from qa.answer_scorer import AnswerScorer, Candidate, answer_scorer, candidate_features
+from qa.expected import expected_kinds
 from qa.models import Status
 from qa.normalize import Value, find_values
 from qa.reader import CARD_PATH, Reader, SpanGuess
@@ -38,6 +43,7 @@ class Span:
     end: int
     text: str
     margin: float  # the reader's span score minus the sentence's no-answer score
+    confidence: float = 0.0  # the answer scorer's: that this span is a right short answer
 
 
 @dataclass(frozen=True)
@@ -60,9 +66,9 @@ class Selection:
 
 
 def in_reader_order(spans: tuple[Span, ...] | list[Span], hits: list[Hit]) -> list[Hit]:
-    """The hits in the reader's order: the sentences it read by their margin, then the rest as
-    retrieved. The reader is the better judge of which sentence speaks to the question (it lifts
-    hit@1 on the regression set from 0.56 to 0.63), so related passages are offered in this order."""
+    """The hits in the reader's order: the sentences it read by their best candidate's confidence,
+    then the rest as retrieved. The reader is the better judge of which sentence speaks to the
+    question (figures in docs/experiments.md), so related passages are offered in this order."""
     read_rows = {span.hit.row for span in spans}
     return [span.hit for span in spans] + [hit for hit in hits if hit.row not in read_rows]
 
@@ -77,12 +83,56 @@ def abstention_threshold() -> float:
         return DEFAULT_THRESHOLD
 
 
-def read_spans(question: str, hits: list[Hit], reader: Reader, depth: int = READ_SENTENCES) -> list[Span]:
-    """One proposed span per read sentence (the top `depth` hits), best first."""
+def read_spans(
+    question: str, hits: list[Hit], reader: Reader, depth: int = READ_SENTENCES, scorer: AnswerScorer | None = None,
+    ranked: bool = True,
+) -> list[Span]:
+    """The most confident candidate of each read sentence (the top `depth` hits), best first.
+    `ranked=False` scores every sentence as a first one (for sentences read one per source)."""
+    scorer = scorer or answer_scorer()
+    best: dict[int, Span] = {}
+    for span, features in read_candidates(question, hits, reader, depth, ranked):
+        scored = replace(span, confidence=scorer.score(features))
+        if span.hit.row not in best or _by_confidence(scored) > _by_confidence(best[span.hit.row]):
+            best[span.hit.row] = scored
+    return sorted(best.values(), key=_by_confidence, reverse=True)
+
+
+def read_candidates(
+    question: str, hits: list[Hit], reader: Reader, depth: int = READ_SENTENCES, ranked: bool = True,
+) -> list[tuple[Span, np.ndarray]]:
+    """Every candidate span of the top `depth` hits, with the answer scorer's features for it."""
     top = hits[:depth]
-    guesses = reader.read(question, [h.passage.text for h in top])
-    spans = [span for hit, guess in zip(top, guesses) if (span := span_of(hit, guess))]
-    return sorted(spans, key=lambda s: -s.margin)
+    guesses = reader.read(question, [h.passage.text for h in top]) if top else []
+    kinds = expected_kinds(question)
+    out = []
+    for rank, (hit, guess) in enumerate(zip(top, guesses)):
+        for span, pick in candidates_in(hit, guess, kinds):
+            candidate = Candidate(span.text, span.margin, hit.cosine, hit.bm25_norm, rank if ranked else 0, pick)
+            out.append((span, candidate_features(question, kinds, candidate)))
+    return out
+
+
+def _by_confidence(span: Span) -> tuple[float, float]:
+    return span.confidence, span.margin
+
+
+def candidates_in(hit: Hit, guess: SpanGuess, kinds: frozenset[str]) -> list[tuple[Span, bool]]:
+    """The reader's own span of a sentence (True), and each value of an asked-for kind in the sentence
+    with the reader's score for it (False): "In what year ..." is answered by a year of the sentence
+    even where the reader's own pick is a name."""
+    own = span_of(hit, guess)
+    found = [(own, True)] if own else []
+    if not kinds:
+        return found
+    base = hit.passage.start
+    for value in find_values(hit.passage.text):
+        if value.kind not in kinds or (own is not None and own.text == value.text):
+            continue
+        margin = guess.margin_of(value.start, value.end)
+        if margin is not None:
+            found.append((Span(hit, base + value.start, base + value.end, value.text, margin), False))
+    return found
 
 
 def span_of(hit: Hit, guess: SpanGuess) -> Span | None:
@@ -126,12 +176,12 @@ def confidence_of(margin: float) -> float:
 
 def select_answer(
     question: str, hits: list[Hit], reader: Reader, threshold: float | None = None,
-    relevance: RelevanceModel | None = None,
+    relevance: RelevanceModel | None = None, scorer: AnswerScorer | None = None,
 ) -> Selection:
-    spans = read_spans(question, hits, reader)
+    spans = read_spans(question, hits, reader, scorer=scorer)
     relevance = relevance or relevance_model()
     related = relevance.score(hits)
-    confidence = confidence_of(spans[0].margin) if spans else 0.0
+    confidence = spans[0].confidence if spans else 0.0
     cut = abstention_threshold() if threshold is None else threshold
     return Selection(outcome(related, relevance.threshold, confidence, cut), confidence, related, tuple(spans))
 

@@ -38,9 +38,22 @@ def test_the_paraphrased_calibration_answers_are_copied_from_squads_pharmacy_art
     assert sum(item["answerable"] for item in items) >= 20 and sum(not item["answerable"] for item in items) >= 10
 
 
+def test_the_written_calibration_answers_are_copied_from_their_own_articles():
+    folder = calibrate.CALIBRATION / "written_articles"
+    items = load_questions(calibrate.CALIBRATION / "written.jsonl")
+    for item in items:
+        assert_answers_are_in([item], (folder / f"{item['doc']}.txt").read_text(encoding="utf-8"))
+    assert sum(item["answerable"] for item in items) >= 150 and sum(not item["answerable"] for item in items) >= 50
+
+
+def test_no_written_calibration_article_is_a_training_article():
+    training = {p.name for p in (PROJECT / "bench/reader_data/articles").glob("*.txt")}
+    assert training and not training & {p.name for p in (calibrate.CALIBRATION / "written_articles").glob("*.txt")}
+
+
 def test_no_calibration_question_is_a_regression_question():
     regression = {item["question"].casefold() for item in load_questions(PROJECT / "tests/regression/questions.jsonl")}
-    for name in ("questions.jsonl", "paraphrased_pharmacy.jsonl", "off_topic.jsonl"):
+    for name in ("questions.jsonl", "paraphrased_pharmacy.jsonl", "off_topic.jsonl", "written.jsonl"):
         for item in load_questions(calibrate.CALIBRATION / name):
             assert item["question"].casefold() not in regression, item["id"]
 

@@ -13,7 +13,9 @@ from qa.embedding import ModelUnavailable, bundled_minilm_dir
 from qa.reader import PRECISION_ENV, Reader, shared_reader, whole_words
 from qa.retrieve import Hit
 from qa.normalize import find_values
-from qa.select import select_answer, span_of, whole_values
+from qa.answer_scorer import UNCALIBRATED, Candidate, answer_scorer, candidate_features
+from qa.expected import expected_kinds
+from qa.select import candidates_in, confidence_of, read_spans, select_answer, span_of, whole_values
 
 
 @pytest.fixture(scope="module")
@@ -180,3 +182,41 @@ def test_a_very_long_question_is_read_by_its_first_64_tokens_not_refused(reader)
     question = "Who is Trump's special envoy for Russia and Ukraine? " + "Tell me more about it. " * 60
     guess = reader.read(question, [sentence])[0]
     assert 0 <= guess.start < guess.end <= len(sentence)  # a span of the sentence, not a tokenizer error
+
+
+def test_a_question_asking_for_a_year_makes_each_year_of_the_sentence_a_candidate(reader):
+    sentence = "Cycling accounted for 35 percent of trips in 2020, up from 22 percent in 2012, when the centre closed."
+    hit = sentence_hit(sentence)
+    question = "In what year was the centre closed to through traffic?"
+    guess = reader.read(question, [sentence])[0]
+    candidates = {span.text: reader_pick for span, reader_pick in candidates_in(hit, guess, expected_kinds(question))}
+    assert {"2020", "2012"} <= set(candidates)
+    assert all(sentence[span.start : span.end] == span.text for span, _ in candidates_in(hit, guess, {"year"}))
+    assert candidates_in(hit, guess, frozenset()) == [(span_of(hit, guess), True)]  # no kind asked: the reader's span only
+
+
+def test_every_read_span_is_the_exact_text_at_its_document_offsets(reader):
+    document = "Headline\n\n" + HARBOUR + " It cost $1.3 billion and opened in 2019."
+    start = document.index(HARBOUR)
+    hits = [hit_for(HARBOUR, start=start, rank=1), hit_for("It cost $1.3 billion and opened in 2019.",
+                                                          start=start + len(HARBOUR) + 1, rank=2)]
+    for question in ("How much did the Harbour Line cost?", "When did the line open?", "How long is the line?"):
+        for span in read_spans(question, hits, reader):
+            assert document[span.start : span.end] == span.text
+            assert 0.0 <= span.confidence <= 1.0
+
+
+def test_until_calibrated_the_scorer_is_the_readers_squashed_margin():
+    for margin in (-12.0, -1.0, 0.0, 2.5, 20.0):
+        features = candidate_features("Who?", frozenset(), Candidate("Keith Kellogg", margin, 0.5, 0.5, 0, True))
+        clipped = min(max(margin, -10.0), 15.0)
+        assert UNCALIBRATED.score(features) == confidence_of(clipped)
+
+
+def test_the_calibrated_scorer_rises_with_the_readers_margin_and_punishes_the_wrong_kind():
+    scorer = answer_scorer()
+    kinds = frozenset({"year"})
+    def score(text, margin):
+        return scorer.score(candidate_features("In what year?", kinds, Candidate(text, margin, 0.5, 0.5, 0, True)))
+    assert score("2012", -2.0) < score("2012", 1.0) < score("2012", 6.0)
+    assert score("the centre", 1.0) < score("2012", 1.0)

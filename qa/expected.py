@@ -1,0 +1,44 @@
+"""expected: what kind of value a question asks for ("In what year ..." -> a year).
+
+A question that names the kind of its answer can be answered by a value of that kind only: the
+reader's span is checked against it, and the values of that kind in the read sentences compete as
+candidates (`qa.select`). The kinds are those `qa.normalize` finds in text; a question that names
+none ("Why ...", "What did ...") expects nothing in particular.
+"""
+
+from __future__ import annotations
+
+import re
+
+_TEMPORAL = frozenset({"date", "year", "weekday"})
+
+# (pattern, kinds), first match wins; patterns read the question lower-cased
+_ASKS: tuple[tuple[re.Pattern, frozenset[str]], ...] = tuple(
+    (re.compile(pattern), frozenset(kinds)) for pattern, kinds in (
+        (r"\b(?:what|which) (?:percentage|percent|per cent|share|proportion|fraction|portion)\b|\bhow big a share\b",
+         {"percent"}),
+        (r"\b(?:what|which) (?:year|decade)\b|\bsince when\b|\bhow long ago\b", {"year", "date"}),
+        (r"\b(?:what|which) (?:day of the week|weekday)\b", {"weekday"}),
+        (r"\b(?:what|which) (?:day|date)\b|\bon what day\b", {"date", "weekday"}),
+        (r"\b(?:what|which) month\b", {"date"}),
+        (r"\bhow much (?:money|did|does|do|will|would|is|was|are|were|has|have|had)\b.*\b(?:cost|costs|worth|"
+         r"pay|paid|price|spend|spent|earn|earned|raise|raised|fund|funding|budget|invest|invested|value|charge|"
+         r"sell|sold|owe|lose|lost|fine|fined|profit|revenue)\b|\bhow much money\b"
+         r"|\b(?:what|which) (?:price|amount of money|sum)\b|\bhow much (?:funding|investment|profit|revenue)\b"
+         r"|\bwhat (?:is|was|were) the (?:cost|price|budget|value)\b",
+         {"money"}),
+        (r"\bhow (?:far|wide|tall|high|deep)\b|\b(?:what|which) (?:distance|length|height|depth)\b", {"length"}),
+        (r"\bhow (?:large|big) (?:an )?area\b|\bwhat area\b", {"area"}),
+        (r"\bhow many\b|\bwhat number of\b|\bhow old\b", {"number"}),
+        (r"^\s*when\b|\bwhen (?:did|does|do|was|were|is|will|would|has|had|can)\b", set(_TEMPORAL)),
+    )
+)
+
+
+def expected_kinds(question: str) -> frozenset[str]:
+    """The kinds of value that would answer the question; empty when it names none."""
+    text = " ".join(question.lower().split())
+    for pattern, kinds in _ASKS:
+        if pattern.search(text):
+            return kinds
+    return frozenset()

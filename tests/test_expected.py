@@ -1,0 +1,37 @@
+"""What kind of value a question asks for, as the selector reads it."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa.expected import expected_kinds
+
+
+@pytest.mark.parametrize(
+    "question, kinds",
+    [
+        ("In what year did the council first close the centre to traffic?", {"year", "date"}),
+        ("Since when has Russia been occupying Ukrainian land?", {"year", "date"}),
+        ("On which weekday did the operation start?", {"weekday"}),
+        ("What day was the vote?", {"date", "weekday"}),
+        ("How much did the tram line cost?", {"money"}),
+        ("What was the budget of the bridge?", {"money"}),
+        ("What share of trips are made by bike?", {"percent"}),
+        ("What portion of the land is occupied?", {"percent"}),
+        ("How many stations does the Harbour Line have?", {"number"}),
+        ("How old is the chairman?", {"number"}),
+        ("How far did the troops advance?", {"length"}),
+        ("When will the tunnel open?", {"date", "year", "weekday"}),
+    ],
+)
+def test_a_question_that_names_the_kind_of_its_answer_expects_that_kind(question, kinds):
+    assert expected_kinds(question) == frozenset(kinds)
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Who opened the tram line?", "Why did the council vote for the plan?", "What could the gas storage be used for?",
+     "Which news agency interviewed Zelensky?", "how much"],
+)
+def test_a_question_that_names_no_kind_expects_nothing_in_particular(question):
+    assert expected_kinds(question) == frozenset()
