@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from qa.embedding import ModelUnavailable
     from qa.engine import Engine
-    from qa.index import IndexUnavailable
+    from qa.manifest import IndexUnavailable
     from qa.web import CSS, THEME, build_app
 
     started = time.perf_counter()

@@ -31,7 +31,7 @@ from functools import lru_cache
 import numpy as np
 
 from qa.corpus import Corpus
-from qa.index import tokenize
+from qa.tokens import tokenize
 from qa.models import Citation, Document, Passage, SourceAgreement, StatedValue
 from qa.normalize import Value, canonical_name, compatible, find_names, find_values, parse_value
 from qa.reader import CARD_PATH, Reader

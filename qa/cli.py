@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     sys.stdout.reconfigure(errors="replace")  # a terminal that cannot show a character gets a "?"
     args = build_parser().parse_args(argv)
     from qa.embedding import ModelUnavailable
-    from qa.index import IndexUnavailable
+    from qa.manifest import IndexUnavailable
 
     try:
         return COMMANDS[args.command](args)

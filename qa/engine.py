@@ -17,7 +17,8 @@ from pathlib import Path
 from qa.agree import Agreed, Agreement
 from qa.corpus import Corpus, load_corpus
 from qa.embedding import cache_dir, shared_embedder
-from qa.index import HybridIndex, SyncReport, check_same_corpus, check_writable
+from qa.index import HybridIndex, SyncReport
+from qa.manifest import check_same_corpus, check_writable
 from qa.models import Answer, Citation, SourceAgreement
 from qa.passage_cache import PassageCache
 from qa.retrieve import Fusion, Hit, retrieve

@@ -64,7 +64,8 @@ from typing import Literal
 
 import numpy as np
 
-from qa.index import HybridIndex, tokenize
+from qa.index import HybridIndex
+from qa.tokens import tokenize
 from qa.models import Passage
 
 RRF_K = 60

@@ -20,19 +20,13 @@ import qa.embedding
 import qa.index
 from qa.corpus import load_corpus
 from qa.embedding import Embedder, ModelUnavailable
-from qa.index import (
-    COLLECTION,
-    MANIFEST,
-    SCHEMA_VERSION,
-    VECTOR_CACHE,
-    CorpusMismatch,
-    HybridIndex,
-    IndexUnavailable,
-    InvertedBM25,
-    SyncReport,
-    open_chroma,
-    tokenize,
-)
+from qa.bm25 import InvertedBM25
+from qa.index import VECTOR_CACHE, HybridIndex, SyncReport
+from qa.manifest import MANIFEST, SCHEMA_VERSION, CorpusMismatch, IndexUnavailable
+from qa.store import COLLECTION, open_chroma
+from qa.tokens import tokenize
+
+from helpers import bm25_scores
 from qa.retrieve import TIE_BREAK, fuse_rrf, lexical_weight, retrieve, rrf_score
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -333,10 +327,8 @@ def test_the_tokenizer_stems_inflections_to_one_term():
 def test_queries_and_passages_are_tokenized_the_same_way(seed_index):
     for row, passage in enumerate(seed_index.passages):
         assert seed_index.bm25.terms_of(row) == set(tokenize(passage.text))
-    query = "Who interviewed Zelensky?"
-    assert seed_index.bm25.scores_for(query) == seed_index.bm25.scores(tokenize(query))
     # "interviewed" in the question finds the passages that say "interview".
-    found = {seed_index.passages[row].text for row in seed_index.bm25.scores_for(query)}
+    found = {seed_index.passages[row].text for row in bm25_scores(seed_index.bm25, tokenize("Who interviewed Zelensky?"))}
     assert any("In an interview with Reuters" in text for text in found)
 
 
@@ -357,7 +349,7 @@ def test_inverted_bm25_scores_match_rank_bm25(seeds_dir, query):
     terms = tokenize(query)
     expected = BM25Okapi(tokenized).get_scores(terms)
 
-    got = InvertedBM25(tokenized).scores(terms)
+    got = bm25_scores(InvertedBM25(tokenized), terms)
     containing = {row for row, tokens in enumerate(tokenized) if set(terms) & set(tokens)}
     assert set(got) == containing
     rows = sorted(containing)
@@ -369,7 +361,7 @@ def test_inverted_bm25_scores_match_rank_bm25(seeds_dir, query):
 def test_the_top_of_inverted_bm25_is_the_head_of_all_scores_sorted_best_first(seeds_dir, query):
     bm25 = InvertedBM25([tokenize(p.text) for p in load_corpus(seeds_dir).passages])
     terms = tokenize(query)
-    everything = sorted(bm25.scores(terms).items(), key=lambda item: -item[1])  # stable: ties by row
+    everything = sorted(bm25_scores(bm25, terms).items(), key=lambda item: -item[1])  # stable: ties by row
     assert bm25.top(terms, 5) == everything[:5]
     assert bm25.top(terms, 10_000) == everything
 
@@ -391,15 +383,11 @@ def test_vectors_in_memory_are_the_stored_ones_in_corpus_order(seed_index):
 def test_a_restart_takes_vectors_from_the_cache_not_from_chroma(corpus_dir, index_dir, embedder, monkeypatch):
     first, _ = build(corpus_dir, index_dir, embedder)
     assert (index_dir / VECTOR_CACHE).is_file()
-    asked: list[int] = []
-    real_load = HybridIndex._load_vectors
-
-    def load_vectors(self, have):
-        asked.extend(np.flatnonzero(~have).tolist())
-        return real_load(self, have)
-
-    monkeypatch.setattr(HybridIndex, "_load_vectors", load_vectors)
-    again, report = build(corpus_dir, index_dir, embedder)
+    again = HybridIndex(load_corpus(corpus_dir), index_dir, embedder)
+    asked: list[str] = []
+    read_from_chroma = again.store.vectors_of
+    again.store.vectors_of = lambda keys: (asked.extend(keys), read_from_chroma(keys))[1]
+    report = again.sync()
     assert report.embedded == 0 and asked == []
     assert np.array_equal(again.vectors, first.vectors)
 
@@ -437,11 +425,11 @@ def test_a_damaged_foreign_or_missing_cache_is_replaced_from_chroma(corpus_dir, 
 
 def test_a_large_build_stores_in_growing_batches(corpus_dir, index_dir, embedder, monkeypatch):
     monkeypatch.setattr(qa.index, "EMBED_BATCH", 4)
+    index = HybridIndex(load_corpus(corpus_dir), index_dir, embedder)
     stored: list[int] = []
-    real_store = HybridIndex._store
-    monkeypatch.setattr(HybridIndex, "_store", lambda self, rows: (stored.append(len(rows)), real_store(self, rows)))
-
-    index, _ = build(corpus_dir, index_dir, embedder)
+    add = index.store.add
+    index.store.add = lambda keys, *rest: (stored.append(len(keys)), add(keys, *rest))
+    index.sync()
     assert sum(stored) == len(index.keys)
     assert stored[:3] == [4, 8, 16]  # the first batch is kept early; later ones are larger
 
@@ -458,7 +446,7 @@ def test_every_hit_carries_its_passage_scores_and_ranks(seed_index, embedder):
     for hit in hits:
         assert hit.passage == seed_index.passages[hit.row]
         assert hit.bm25_rank is not None or hit.dense_rank is not None
-        assert hit.bm25 == pytest.approx(seed_index.bm25.scores_for(QUESTION).get(hit.row, 0.0))
+        assert hit.bm25 == pytest.approx(bm25_scores(seed_index.bm25, tokenize(QUESTION)).get(hit.row, 0.0))
         assert hit.bm25_norm == pytest.approx(hit.bm25 / seed_index.bm25.ideal_score(tokenize(QUESTION)))
         # The stored vector is this passage's own embedding, so cosine is its similarity to the question.
         own_vector = embedder.encode([hit.passage.text])[0]
@@ -471,7 +459,7 @@ def test_reciprocal_rank_fusion_is_the_default_each_passage_keeping_its_better_v
     query_vector = embedder.encode_query(QUESTION)
     hits = retrieve(seed_index, QUESTION, query_vector)
     assert hits == retrieve(seed_index, QUESTION, query_vector, fusion="rrf")
-    best_norm = max(seed_index.bm25.scores_for(QUESTION).values()) / seed_index.bm25.ideal_score(tokenize(QUESTION))
+    best_norm = max(bm25_scores(seed_index.bm25, tokenize(QUESTION)).values()) / seed_index.bm25.ideal_score(tokenize(QUESTION))
     weight = lexical_weight(best_norm)  # BM25's vote, weighted by how well it matches the question
     for hit in hits:
         bm25_vote, dense_vote = weight * fuse_rrf(hit.bm25_rank), fuse_rrf(hit.dense_rank)
