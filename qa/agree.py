@@ -4,7 +4,7 @@ Every source answers for itself. The documents among the retrieved sentences (at
 `MAX_SOURCES_READ` of them, each by its `SENTENCES_PER_SOURCE` best sentences, so the cost is bounded
 by the documents read, never by the corpus or its near-duplicates) are read by the reader, and a
 source's own value is its best span when the reader's margin clears `SOURCE_MARGIN`. Values are then
-grouped by meaning (`normalize.compatible`: hedges as intervals, unit conversions with rounding,
+grouped by meaning (`values.compatible`: hedges as intervals, unit conversions with rounding,
 number words, dates against each article's date, name spellings), and the group most sources state
 is the consensus (the reader's summed confidence breaks ties: summed alone, two confident readings of
 a wrong value outweighed four hesitant readings of the right one).
@@ -33,7 +33,7 @@ import numpy as np
 from qa.corpus import Corpus
 from qa.tokens import tokenize
 from qa.models import Citation, Document, Passage, SourceAgreement, StatedValue
-from qa.normalize import Value, canonical_name, compatible, find_names, find_values, parse_value
+from qa.values import Value, canonical_name, compatible, find_names, find_values, parse_value
 from qa.reader import CARD_PATH, Reader
 from qa.retrieve import Hit
 from qa.select import Selection, Span, confidence_of, span_of

@@ -280,19 +280,7 @@ def test_the_default_index_folder_is_the_shipped_one_only_for_the_shipped_seeds(
     assert default_index_dir(corpus_dir) == default_index_dir(seeds_dir) == tmp_path / "chosen"
 
 
-def _engine_importable() -> bool:
-    """`qa index` goes through qa.engine, which imports qa.normalize (still being written)."""
-    try:
-        import qa.engine  # noqa: F401
-    except ModuleNotFoundError as err:
-        if err.name == "qa.normalize":
-            return False
-        raise
-    return True
-
-
 @pytest.mark.slow
-@pytest.mark.skipif(not _engine_importable(), reason="depends on qa/normalize.py, which does not exist yet")
 def test_two_processes_indexing_at_once_both_succeed_and_leave_a_consistent_index(corpus_dir, index_dir):
     command = [sys.executable, "-m", "qa.cli", "index", "--corpus", str(corpus_dir), "--index", str(index_dir)]
     runs = [
