@@ -16,7 +16,8 @@ from pathlib import Path
 
 from qa.agree import Agreed, Agreement
 from qa.corpus import Corpus, load_corpus
-from qa.embedding import cache_dir, shared_embedder
+from qa.embedding import shared_embedder
+from qa.model_files import cache_dir
 from qa.index import HybridIndex, SyncReport
 from qa.manifest import check_same_corpus, check_writable
 from qa.models import Answer, Citation, SourceAgreement

@@ -20,6 +20,7 @@ import qa.embedding
 import qa.index
 from qa.corpus import load_corpus
 from qa.embedding import Embedder, ModelUnavailable
+from qa.model_files import onnx_folder_of
 from qa.bm25 import InvertedBM25
 from qa.index import VECTOR_CACHE, HybridIndex, SyncReport
 from qa.manifest import MANIFEST, SCHEMA_VERSION, CorpusMismatch, IndexUnavailable
@@ -540,7 +541,7 @@ def test_starting_the_onnx_encoder_imports_neither_torch_nor_sentence_transforme
 
 
 def test_without_the_onnx_package_the_encoder_falls_back_to_pytorch(tmp_path, monkeypatch, caplog):
-    monkeypatch.setattr(qa.embedding, "_onnx_folder", lambda model_dir: tmp_path / "no-export-yet")
+    monkeypatch.setenv("QA_CACHE_DIR", str(tmp_path))  # a fresh cache: no export made yet
     monkeypatch.setitem(sys.modules, "onnx", None)  # `import onnx` now fails
     with caplog.at_level("INFO", logger="qa.embedding"):
         fallback = Embedder(backend="auto")
@@ -550,11 +551,11 @@ def test_without_the_onnx_package_the_encoder_falls_back_to_pytorch(tmp_path, mo
 
 
 def test_a_damaged_onnx_file_is_not_used_and_is_made_again_next_time(onnx_embedder, tmp_path, monkeypatch):
-    source = qa.embedding._onnx_folder(onnx_embedder.location)
-    folder = tmp_path / "export"
+    source = onnx_folder_of(onnx_embedder.location)
+    monkeypatch.setenv("QA_CACHE_DIR", str(tmp_path))  # a private cache holding a copy of the export
+    folder = onnx_folder_of(onnx_embedder.location)
     shutil.copytree(source, folder)
     (folder / "model.onnx").write_bytes(b"not an onnx graph")
-    monkeypatch.setattr(qa.embedding, "_onnx_folder", lambda model_dir: folder)
 
     assert Embedder(backend="auto").backend == "torch"
     assert not (folder / "model.onnx").exists()  # removed, so the next start exports it again
