@@ -27,7 +27,8 @@ import qa
 import qa.engine
 from qa.cli import main as qa_main
 from qa.engine import MAX_QUESTION_CHARS, InvalidQuestion, clean_question
-from qa.web import ECHO_MAX_CHARS, as_html, build_app, friendly_problem
+from qa.render import ECHO_MAX_CHARS, as_html, friendly_problem
+from qa.web import build_app
 
 PROJECT = Path(__file__).resolve().parent.parent
 SEEDS = PROJECT / "seeds"
