@@ -158,18 +158,13 @@ class Agreement:
         marks = [judged.get(doc_id, silent) for doc_id, silent in self.corpus.silent_marks.items()]
         return sorted(marks, key=lambda m: MARKER_ORDER[m.marker])
 
-    def against_claim(self, question: str, hits: list[Hit], top: Citation) -> list[SourceAgreement]:
-        """The marks of every source against one claim (`top`'s answer span), without reading: the
-        claim check on its own, for callers that already hold the answer."""
-        claim = make_claim_from_citation(question, top, self.corpus.document(top.doc_id))
-        own = SourceAgreement(doc_id=top.doc_id, title=top.title, marker="agrees", citation=top, value=claim.answer_text)
-        judged = {
-            doc_id: judge_document(self.corpus.document(doc_id), related_sentences(doc_hits, claim), claim)
-            for doc_id, doc_hits in sentences_by_document(hits, len(hits), per_source=len(hits)).items()
-            if doc_id != top.doc_id
-        }
-        marks = [own] + [judged.get(d, silent) for d, silent in self.corpus.silent_marks.items() if d != top.doc_id]
-        return sorted(marks, key=lambda m: MARKER_ORDER[m.marker])
+
+class NoAgreement:
+    """An agree stage that marks nothing: every source silent, no consensus. For callers that need only
+    the span, and for pricing the agreement step: `Engine(agreement=NoAgreement())`."""
+
+    def mark(self, question: str, selection: Selection, hits: list[Hit]) -> None:
+        return None
 
 
 # ---------------------------------------------------------------- each source's reading
@@ -287,17 +282,11 @@ def _in_passage(span: Span) -> tuple[int, int]:
 
 
 def make_claim(question: str, span: Span, doc: Document) -> Claim:
+    """What a source is checked for: the span's text and value, the words around it, the question's."""
     passage = span.hit.passage
-    return _claim(question, doc, passage.start, passage.end, span.start, span.end)
-
-
-def make_claim_from_citation(question: str, top: Citation, doc: Document) -> Claim:
-    return _claim(question, doc, top.start, top.end, top.answer_start, top.answer_end)
-
-
-def _claim(question: str, doc: Document, start: int, end: int, answer_start: int, answer_end: int) -> Claim:
-    answer = doc.text[answer_start:answer_end]
-    context = tokenize(doc.text[start:answer_start])[-CONTEXT_WORDS:] + tokenize(doc.text[answer_end:end])[:CONTEXT_WORDS]
+    answer = doc.text[span.start:span.end]
+    context = (tokenize(doc.text[passage.start:span.start])[-CONTEXT_WORDS:]
+               + tokenize(doc.text[span.end:passage.end])[:CONTEXT_WORDS])
     return Claim(
         question_terms=frozenset(tokenize(question)),
         answer_text=answer,

@@ -64,16 +64,20 @@ from typing import Literal
 
 import numpy as np
 
+from qa.embedding import Embedder
 from qa.index import HybridIndex
-from qa.tokens import tokenize
 from qa.models import Passage
+from qa.tokens import tokenize
 
 RRF_K = 60
 TIE_BREAK = 1e-3  # the summed votes' share of the fused score: smaller than any gap between two ranks' votes
 FUSION_DEPTH = 20
 LEXICAL_TRUST = 3.0  # BM25's RRF weight is min(1, LEXICAL_TRUST * bm25_norm of its best passage)
+HITS = 30  # passages retrieved per question: the selector reads the top ones, agreement all of them
 Fusion = Literal["rrf", "weighted", "bm25", "dense"]
 Votes = Literal["best", "sum"]
+FUSIONS = ("rrf", "weighted", "bm25", "dense")
+VOTES = ("best", "sum")
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +90,25 @@ class Hit:
     fused: float
     bm25_rank: int | None  # 1-based; None when outside the BM25 list
     dense_rank: int | None
+
+
+class Retriever:
+    """The retrieval stage: a question -> its passages, best first. How the two rankings are fused is
+    chosen here, once (`fusion`, `depth`, `lexical_trust`, `votes`: see `retrieve`); the engine builds
+    the default one, and another can be handed to `Engine(retriever=...)`."""
+
+    def __init__(self, index: HybridIndex, embedder: Embedder, *, k: int = HITS, fusion: Fusion = "rrf",
+                 depth: int = FUSION_DEPTH, lexical_trust: float = LEXICAL_TRUST, votes: Votes = "best"):
+        if fusion not in FUSIONS:
+            raise ValueError(f"unknown fusion {fusion!r}: choose rrf, weighted, bm25 or dense")
+        if votes not in VOTES:
+            raise ValueError(f"unknown votes {votes!r}: choose best or sum")
+        self.index = index
+        self.embedder = embedder
+        self.options = dict(k=k, fusion=fusion, depth=depth, lexical_trust=lexical_trust, votes=votes)
+
+    def retrieve(self, question: str) -> list[Hit]:
+        return retrieve(self.index, question, self.embedder.encode_query(question), **self.options)
 
 
 def retrieve(

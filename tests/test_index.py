@@ -28,7 +28,7 @@ from qa.store import COLLECTION, open_chroma
 from qa.tokens import tokenize
 
 from helpers import bm25_scores
-from qa.retrieve import TIE_BREAK, fuse_rrf, lexical_weight, retrieve, rrf_score
+from qa.retrieve import TIE_BREAK, Retriever, fuse_rrf, lexical_weight, retrieve, rrf_score
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 EDITED_DOC = "001_ba940ec7e439679a"
@@ -492,6 +492,8 @@ def test_weighted_fusion_mixes_normalised_bm25_with_cosine(seed_index, embedder)
 def test_an_unknown_fusion_is_rejected(seed_index, embedder):
     with pytest.raises(ValueError, match="fusion"):
         retrieve(seed_index, QUESTION, embedder.encode_query(QUESTION), fusion="borda")
+    with pytest.raises(ValueError, match="fusion"):  # a retriever is refused when it is built
+        Retriever(seed_index, embedder, fusion="borda")
 
 
 # --- the encoder: ONNX Runtime gives PyTorch's vectors ------------------------------------------------------
