@@ -112,10 +112,6 @@ class InvertedBM25:
         self._norm = (k1 * (1 - b + b * lengths / average_length)).astype(np.float32)
         self._top_idf = float(self.idf.max()) if len(self.idf) else 1.0
 
-    def terms_of(self, row: int) -> frozenset[str]:
-        """The terms of one passage, as counted at index time."""
-        return frozenset(self.counts.terms(row))
-
     def ideal_score(self, query_terms: list[str]) -> float:
         """About what a passage holding every query term once scores: scales BM25 across corpora.
 

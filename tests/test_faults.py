@@ -520,7 +520,7 @@ def test_an_index_folder_that_refuses_writes_is_reported_not_wiped(seed_store, t
     def read_only(self, *args, **kwargs):
         raise OSError(errno.EROFS, "Read-only file system", self.lock_file)
 
-    monkeypatch.setattr(qa.manifest.FileLock, "acquire", read_only)
+    monkeypatch.setattr(qa.manifest.FileLock, "acquire", read_only)  # fault injection: a read-only folder
     with pytest.raises(IndexUnavailable, match=f"{READ_ONLY_MESSAGE} .*Read-only file system.*--index"):
         Engine(corpus_dir=SEEDS, index_dir=index)
     assert fingerprint(index) == before

@@ -192,7 +192,7 @@ def test_bm25_from_saved_counts_scores_exactly_as_one_built_from_the_text(corpus
     terms = tokenize(QUESTION)
     assert bm25_scores(restarted.bm25, terms) == bm25_scores(fresh, terms)
     assert restarted.bm25.ideal_score(terms) == fresh.ideal_score(terms)
-    assert all(restarted.bm25.terms_of(row) == fresh.terms_of(row) for row in range(fresh.size))
+    assert all(restarted.bm25.counts.terms(row) == fresh.counts.terms(row) for row in range(fresh.size))
 
 
 def test_after_an_edit_only_the_new_passages_are_tokenized(corpus_dir, index_dir, embedder, tokenized):
