@@ -23,8 +23,8 @@ _WEEKDAYS = {calendar.day_name[n]: n for n in range(7)}
 # Months are matched capitalised only, so the verbs "may" and "march" stay out.
 _MONTH = rf"(?:{alternation(m.capitalize() for m in _MONTHS)})(?![a-z])\.?"
 _DAY = rf"(?:\d{{1,2}}(?:st|nd|rd|th)?(?![\d:])|(?i:{alternation(DAY_ORDINALS)}))(?!\w)"
+_WEEKDAY = "(?:" + "|".join(_WEEKDAYS) + ")"
 _YEAR = r"\d{4}(?!\d)"
-_WEEKDAY = rf"(?:{'|'.join(_WEEKDAYS)})"
 _DATE_RANGE_GAP = r"(?:\s*[-–]\s*|\s+(?i:to|through|until)\s+)"
 
 _DATE_RE = re.compile(rf"""
