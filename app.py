@@ -1,7 +1,8 @@
 """Start the web chat: `python app.py [--host H] [--port P] [--corpus DIR] [--index DIR]`.
 
 A thin launcher: it loads the engine (index and model) before serving, so the first question is fast,
-and hands it to `qa.web.build_app`. All formatting lives in qa/web.py, all answering in qa/engine.py.
+and hands it to `qa.web.build_app`. The app lives in qa/web.py, the wording of replies in
+qa/render.py, all answering in qa/engine.py.
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from qa.embedding import ModelUnavailable
     from qa.engine import Engine
-    from qa.index import IndexUnavailable
+    from qa.manifest import IndexUnavailable
     from qa.web import CSS, THEME, build_app
 
     started = time.perf_counter()

@@ -102,14 +102,14 @@ def forget_query_caches(engine) -> None:
 
 
 class StageTimer:
-    """Wall time per stage of `Engine.answer`, measured by wrapping the very functions the engine
-    calls, in the order it calls them (nothing is re-implemented here):
+    """Wall time per stage of `Engine.answer`, measured by wrapping the stages' own methods on this
+    engine's objects (nothing is re-implemented here):
 
-        embed    engine.embedder.encode_query
-        retrieve qa.engine.retrieve, of which
+        retrieve engine.retriever.retrieve, of which
+          embed    engine.embedder.encode_query
           bm25     index.bm25.score_array (BM25 over the postings; only calls made inside retrieve)
           chroma   index.dense_search
-        select   qa.engine.select_answer
+        select   qa.engine.select_answer (selection is still a module function the engine calls)
         agree    engine.agreement.mark (each source's own reading)
 
     Nested calls are charged to the innermost stage and subtracted from the outer one.
@@ -151,7 +151,7 @@ class StageTimer:
 
         index = self.engine.index
         self._wrap(self.engine.embedder, "encode_query", "embed")
-        self._wrap(engine_module, "retrieve", "retrieve")
+        self._wrap(self.engine.retriever, "retrieve", "retrieve")
         self._wrap(index.bm25, "score_array", "bm25", only_inside="retrieve")
         self._wrap(index, "dense_search", "chroma", only_inside="retrieve")
         self._wrap(engine_module, "select_answer", "select")

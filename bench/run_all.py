@@ -40,6 +40,8 @@ from bench.common import (  # noqa: E402
     spread,
     stage_table,
 )
+from qa.agree import NoAgreement  # noqa: E402
+from qa.engine import Engine  # noqa: E402
 
 TARGETS = {
     "warm p50": "<= 20 ms",
@@ -72,9 +74,7 @@ def new_process(corpus: Path, index_dir: Path, question: str) -> dict:
     return result
 
 
-def timed_pass(
-    engine, questions: list[str], timer=None, forget: bool = False, agreement: bool = True
-) -> list[float]:
+def timed_pass(engine, questions: list[str], timer=None, forget: bool = False) -> list[float]:
     """Milliseconds per answer() over the questions; `forget` clears cached query vectors before each."""
     times = []
     for q in questions:
@@ -84,7 +84,7 @@ def timed_pass(
             times.append(timer.answer(q)[1] * 1000)
         else:
             t0 = time.perf_counter()
-            engine.answer(q, agreement=agreement)
+            engine.answer(q)
             times.append((time.perf_counter() - t0) * 1000)
     return times
 
@@ -93,25 +93,25 @@ def warm_answers(engine, questions: list[str], repeat: int) -> None:
     print(f"\n== 1. warm answer() on the seed corpus: {len(questions)} regression questions x {repeat} repetitions "
           f"(encoder backend: {engine.embedder.backend})")
     timed_pass(engine, questions)  # warm-up: first forward passes, lazy imports, the reader's first forward
+    # the same index, model and reader, with an agreement stage that marks nothing: the answer before issue 4
+    unmarked = Engine(engine.corpus_dir, engine.index_dir, agreement=NoAgreement())
     modes = {
-        "new question": (True, True, True, "the question's vector is computed"),
-        "new question, agreement off": (True, False, False, "answer(agreement=False): the answer before issue 4"),
-        "repeated question": (False, False, True, "every vector cached"),
+        "new question": (True, True, engine, "the question's vector is computed"),
+        "new question, agreement off": (True, False, unmarked, "Engine(agreement=NoAgreement())"),
+        "repeated question": (False, False, engine, "every vector cached"),
     }
     print(f"  {'':<30}{'p50 ms':<24}{'p95 ms':<24}")
     medians = {}
     with StageTimer(engine) as timer:
-        for label, (forget, staged, agreement, note) in modes.items():
-            runs = [
-                timed_pass(engine, questions, timer if staged else None, forget, agreement) for _ in range(repeat)
-            ]
+        for label, (forget, staged, asked, note) in modes.items():
+            runs = [timed_pass(asked, questions, timer if staged else None, forget) for _ in range(repeat)]
             p50 = [percentile(r, .5) for r in runs]
             p95 = [percentile(r, .95) for r in runs]
             medians[label] = statistics.median(p50)
             print(f"  {label:<30}{spread(p50):<24}{spread(p95):<24}{note}")
     answered = [q for q in questions if engine.answer(q).status != "none"]  # agreement runs only for these
-    with_agreement = [percentile(timed_pass(engine, answered, None, True, True), .5) for _ in range(repeat)]
-    without = [percentile(timed_pass(engine, answered, None, True, False), .5) for _ in range(repeat)]
+    with_agreement = [percentile(timed_pass(engine, answered, None, True), .5) for _ in range(repeat)]
+    without = [percentile(timed_pass(unmarked, answered, None, True), .5) for _ in range(repeat)]
     print(f"  questions the articles speak to ({len(answered)}): p50 {spread(with_agreement)} ms with agreement, "
           f"{spread(without)} ms without: agreement costs "
           f"{statistics.median(with_agreement) / statistics.median(without):.2f}x (issue 4 target: within 1.5x; "

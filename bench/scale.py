@@ -120,6 +120,7 @@ def child(mode: str, corpus_dir: Path, index_dir: Path, question_file: Path, pro
     t_start = time.perf_counter()
     import qa.engine as engine_module
     from qa.index import HybridIndex
+    from qa.store import VectorStore
 
     import qa.passage_cache
 
@@ -131,8 +132,8 @@ def child(mode: str, corpus_dir: Path, index_dir: Path, question_file: Path, pro
     phases.wrap(HybridIndex, "__init__", "BM25 + keys")
     phases.wrap(HybridIndex, "_load_or_build_bm25", "BM25 (saved counts or tokenize)")
     phases.wrap(HybridIndex, "sync", "sync (all)")
-    phases.wrap(HybridIndex, "_open_client", "Chroma open")
-    phases.wrap(HybridIndex, "_stored_ids", "stored ids (Chroma get)")
+    phases.wrap(VectorStore, "connect", "Chroma open")
+    phases.wrap(VectorStore, "keys", "stored ids (Chroma get)")
     phases.wrap(HybridIndex, "_write_manifest", "manifest writes")
     phases.wrap(HybridIndex, "_embed_and_add", "embed + store")
     phases.wrap(HybridIndex, "_fill_from_cache", "vector cache read")
@@ -197,9 +198,10 @@ def _memory_of(engine) -> dict[str, float]:
     import sys as _sys
 
     bm25 = engine.index.bm25
-    arrays = [bm25.counts.indptr, bm25.counts.term_ids, bm25.counts.counts, bm25._posting_rows, bm25._posting_tfs,
-              bm25._posting_start, bm25.idf, bm25._norm]
-    vocabulary = sum(_sys.getsizeof(t) for t in bm25.counts.vocabulary) + 2 * _sys.getsizeof(bm25._column)
+    arrays = bm25.arrays()
+    # the terms, and two dicts of that size (BM25's column of each term, and the vocabulary's own)
+    vocabulary = (sum(_sys.getsizeof(t) for t in bm25.counts.vocabulary)
+                  + 2 * _sys.getsizeof(dict.fromkeys(bm25.counts.vocabulary)))
     passages = engine.index.passages
     sample = passages[: min(len(passages), 2000)]
     per_passage = sum(_sys.getsizeof(p) + _sys.getsizeof(p.text) + _sys.getsizeof(p.passage_id) +

@@ -56,7 +56,7 @@ from squad_data import (  # noqa: E402
 from qa import reader  # noqa: E402
 from qa.corpus import sentence_spans  # noqa: E402
 from qa.embedding import bundled_minilm_dir  # noqa: E402
-from qa.index import tokenize  # noqa: E402
+from qa.tokens import tokenize  # noqa: E402
 
 NEGATIVES = 2  # non-answering sentences per question
 VALIDATION_NEGATIVES = 1  # fixed, so that every card's validation figures are comparable

@@ -6,7 +6,7 @@ by the documents read, never by the corpus or its near-duplicates) are read by t
 source's own value is its most confident candidate span (`qa.select.read_spans`: the reader's span
 and, for a question asking for a kind of value, the values of that kind, scored by the answer
 scorer) when that confidence reaches the calibrated source cut. Values are then
-grouped by meaning (`normalize.compatible`: hedges as intervals, unit conversions with rounding,
+grouped by meaning (`values.compatible`: hedges as intervals, unit conversions with rounding,
 number words, dates against each article's date, name spellings), and the group most sources state
 is the consensus (the reader's summed confidence breaks ties: summed alone, two confident readings of
 a wrong value outweighed four hesitant readings of the right one).
@@ -14,7 +14,8 @@ a wrong value outweighed four hesitant readings of the right one).
 A source is marked
 - agrees: its own value is the consensus, or one of its sentences about the question states the
   consensus value (the reader can miss a value a sentence plainly states, so the claim is also looked
-  for: the same typed value next to the same words, the same name, or all of a phrase's words);
+  for, by qa/claims.py: the same typed value next to the same words, the same name, or all of a
+  phrase's words);
 - conflicts: it states a value of the same kind that is incompatible, either as its own confident
   reading of the question (the slot is the question's) or next to the same words as the consensus
   (a length is never compared with a count, a name never conflicts on a mere mention);
@@ -26,28 +27,22 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-import numpy as np
-
+from qa.claims import judge_document, make_claim, related_sentences, source_mark
 from qa.corpus import Corpus
-from qa.index import tokenize
-from qa.models import Citation, Document, Passage, SourceAgreement, StatedValue
-from qa.normalize import Value, canonical_name, compatible, find_names, find_values, parse_value
+from qa.models import SourceAgreement, StatedValue
 from qa.reader import CARD_PATH, Reader
 from qa.retrieve import Hit
 from qa.select import Selection, Span, read_spans
+from qa.tokens import tokenize
+from qa.values import Value, canonical_name, compatible, parse_value
 
 MAX_SOURCES_READ = 12  # documents whose own reading is asked for, best retrieved first
 SENTENCES_PER_SOURCE = 1  # seed calibration markers 0.881 with 2, 0.875 with 1, at two thirds of the cost
 DEFAULT_SOURCE_CUT = 0.12  # a source's reading counts from this confidence, until calibrated
 CONFLICT_CONFIDENCE = 0.5  # a reading must be at least this sure to contradict the consensus on its own
-RELEVANT = 0.45  # relatedness (cosine + half the claim-word overlap) before a sentence's values count
-SAME_SLOT = 0.34  # share of the answer's context words a conflicting value's context must share
-CONTEXT_WORDS = 6
-PHRASE_OVERLAP = 1.0  # share of the answer's words a sentence must hold to state it
 MARKER_ORDER = {"agrees": 0, "conflicts": 1, "silent": 2}
 
 
@@ -84,15 +79,6 @@ class Agreed:
     values: list[StatedValue]
     consensus: Span | None  # the span of the value most sources state
     confidence: float  # in the consensus: the sources' combined confidence, lowered by a split
-
-
-@dataclass(frozen=True)
-class Claim:
-    question_terms: frozenset[str]
-    answer_text: str
-    answer_terms: frozenset[str]
-    context_terms: frozenset[str]  # words around the answer in its own sentence
-    value: Value | None  # None: a name or phrase, compared by words
 
 
 class Agreement:
@@ -148,29 +134,24 @@ class Agreement:
             own = readings.get(doc_id)
             if doc_id in members:
                 span = members[doc_id].span
-                judged[doc_id] = _mark(doc, "agrees", span.hit.passage, _in_passage(span))
+                judged[doc_id] = source_mark(doc, "agrees", span.hit.passage, _in_passage(span))
                 continue
             # a source that states the consensus anywhere it speaks to the question agrees, even where
             # the reader picked another value of its sentence ("nearly 20% ..., including about half")
             checked = judge_document(doc, related_sentences(hits, claim), claim)
             if checked.marker != "agrees" and own is not None and contradicts(own, consensus):
-                checked = _mark(doc, "conflicts", own.span.hit.passage, _in_passage(own.span))
+                checked = source_mark(doc, "conflicts", own.span.hit.passage, _in_passage(own.span))
             judged[doc_id] = checked
         marks = [judged.get(doc_id, silent) for doc_id, silent in self.corpus.silent_marks.items()]
         return sorted(marks, key=lambda m: MARKER_ORDER[m.marker])
 
-    def against_claim(self, question: str, hits: list[Hit], top: Citation) -> list[SourceAgreement]:
-        """The marks of every source against one claim (`top`'s answer span), without reading: the
-        claim check on its own, for callers that already hold the answer."""
-        claim = make_claim_from_citation(question, top, self.corpus.document(top.doc_id))
-        own = SourceAgreement(doc_id=top.doc_id, title=top.title, marker="agrees", citation=top, value=claim.answer_text)
-        judged = {
-            doc_id: judge_document(self.corpus.document(doc_id), related_sentences(doc_hits, claim), claim)
-            for doc_id, doc_hits in sentences_by_document(hits, len(hits), per_source=len(hits)).items()
-            if doc_id != top.doc_id
-        }
-        marks = [own] + [judged.get(d, silent) for d, silent in self.corpus.silent_marks.items() if d != top.doc_id]
-        return sorted(marks, key=lambda m: MARKER_ORDER[m.marker])
+
+class NoAgreement:
+    """An agree stage that marks nothing: every source silent, no consensus. For callers that need only
+    the span, and for pricing the agreement step: `Engine(agreement=NoAgreement())`."""
+
+    def mark(self, question: str, selection: Selection, hits: list[Hit]) -> None:
+        return None
 
 
 # ---------------------------------------------------------------- each source's reading
@@ -282,129 +263,3 @@ def stated_values(groups: list[ValueGroup], consensus: ValueGroup, marks: list[S
 def _in_passage(span: Span) -> tuple[int, int]:
     base = span.hit.passage.start
     return span.start - base, span.end - base
-
-
-# ---------------------------------------------------------------- a claim looked for in a source
-
-
-def make_claim(question: str, span: Span, doc: Document) -> Claim:
-    passage = span.hit.passage
-    return _claim(question, doc, passage.start, passage.end, span.start, span.end)
-
-
-def make_claim_from_citation(question: str, top: Citation, doc: Document) -> Claim:
-    return _claim(question, doc, top.start, top.end, top.answer_start, top.answer_end)
-
-
-def _claim(question: str, doc: Document, start: int, end: int, answer_start: int, answer_end: int) -> Claim:
-    answer = doc.text[answer_start:answer_end]
-    context = tokenize(doc.text[start:answer_start])[-CONTEXT_WORDS:] + tokenize(doc.text[answer_end:end])[:CONTEXT_WORDS]
-    return Claim(
-        question_terms=frozenset(tokenize(question)),
-        answer_text=answer,
-        answer_terms=frozenset(tokenize(answer)),
-        context_terms=frozenset(context) | frozenset(tokenize(question)),
-        value=parse_value(answer, reference_date=doc.date),
-    )
-
-
-def related_sentences(hits: list[Hit], claim: Claim) -> list[tuple[float, Passage]]:
-    """A document's retrieved sentences by relatedness to the claim: cosine to the question plus
-    half the share of the claim's words they hold; most related first."""
-    claim_terms = claim.question_terms | claim.answer_terms
-    scored = []
-    for hit in hits:
-        overlap = len(claim_terms & set(tokenize(hit.passage.text))) / len(claim_terms) if claim_terms else 0.0
-        scored.append((hit.cosine + 0.5 * overlap, hit.passage))
-    return sorted(scored, key=lambda pair: -pair[0])
-
-
-def judge_document(doc: Document, passages: list[tuple[float, Passage]], claim: Claim) -> SourceAgreement:
-    relevant = [(score, p) for score, p in passages if score >= RELEVANT]
-    for _, passage in relevant:
-        found = agreeing_span(passage, claim, doc)
-        if found:
-            return _mark(doc, "agrees", passage, found)
-    if claim.value is not None:
-        for _, passage in relevant:
-            found = conflicting_value(passage, claim, doc)
-            if found:
-                return _mark(doc, "conflicts", passage, found)
-    return SourceAgreement(doc_id=doc.doc_id, title=doc.title, marker="silent")
-
-
-def agreeing_span(passage: Passage, claim: Claim, doc: Document) -> tuple[int, int] | None:
-    """Offsets (within the passage) of this sentence's statement of the claimed value, if any."""
-    if claim.value is not None:
-        for value in find_values(passage.text, reference_date=doc.date):
-            if compatible(claim.value, value) and _about_same_slot(passage.text, value, claim, loose=True):
-                return value.start, value.end
-        if claim.value.kind != "name":
-            return None
-    # a name or phrase: parse_value reads any untyped span as a name, but find_values only finds
-    # capitalised ones, so "uranium" or "victory plan" are looked for as words
-    return _phrase_span(passage.text, claim)
-
-
-def conflicting_value(passage: Passage, claim: Claim, doc: Document) -> tuple[int, int] | None:
-    for value in find_values(passage.text, reference_date=doc.date):
-        if compatible(claim.value, value) is False and _about_same_slot(passage.text, value, claim):
-            return value.start, value.end
-    return None
-
-
-def _about_same_slot(sentence: str, value: Value, claim: Claim, loose: bool = False) -> bool:
-    """The words around this value are the words around the answer (or the question's)."""
-    around = set(tokenize(sentence[: value.start])[-CONTEXT_WORDS:] + tokenize(sentence[value.end :])[:CONTEXT_WORDS])
-    if not claim.context_terms:
-        return loose
-    shared = len(around & claim.context_terms) / min(len(claim.context_terms), 2 * CONTEXT_WORDS)
-    return shared > 0 if loose else shared >= SAME_SLOT
-
-
-def _phrase_span(sentence: str, claim: Claim) -> tuple[int, int] | None:
-    """Where this sentence states the answer: the same text, the same name, or all of its words
-    close together (most of them is not enough: "securing firm commitments on troop deployments"
-    does not state "securing firm commitments on security guarantees")."""
-    at = sentence.casefold().find(claim.answer_text.casefold())
-    if at >= 0:
-        return at, at + len(claim.answer_text)
-    if claim.value is not None and claim.answer_text[:1].isupper():
-        for name in find_names(sentence):  # the same name in another spelling: "Zelenskiy", "Zelensky"
-            if compatible(claim.value, name):
-                return name.start, name.end
-    if not claim.answer_terms:
-        return None
-    return _densest_overlap(sentence, claim.answer_terms)
-
-
-def _densest_overlap(sentence: str, answer_terms: frozenset[str]) -> tuple[int, int] | None:
-    """The shortest run of words holding enough of the answer's words to count as stating it."""
-    words = [(m.start(), m.end(), set(tokenize(m.group()))) for m in re.finditer(r"\S+", sentence)]
-    need = max(1, int(np.ceil(PHRASE_OVERLAP * len(answer_terms))))
-    best = None
-    for i in range(len(words)):
-        seen: set[str] = set()
-        for j in range(i, min(len(words), i + 3 * len(answer_terms) + 2)):
-            seen |= words[j][2] & answer_terms
-            if len(seen) >= need:
-                if best is None or words[j][1] - words[i][0] < best[1] - best[0]:
-                    best = (words[i][0], words[j][1])
-                break
-    return best
-
-
-def _mark(doc: Document, marker: str, passage: Passage, span: tuple[int, int]) -> SourceAgreement:
-    start, end = passage.start + span[0], passage.start + span[1]
-    value = doc.text[start:end].strip(" ,.;:")
-    start = doc.text.index(value, start) if value else start
-    citation = Citation(
-        doc_id=doc.doc_id,
-        title=doc.title,
-        start=passage.start,
-        end=passage.end,
-        text=passage.text,
-        answer_start=start,
-        answer_end=start + len(value),
-    )
-    return SourceAgreement(doc_id=doc.doc_id, title=doc.title, marker=marker, citation=citation, value=value)

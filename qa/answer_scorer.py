@@ -21,7 +21,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from qa.normalize import find_values
+from qa.values import find_values
 from qa.reader import CARD_PATH
 
 FEATURES = ("margin", "kind_fits", "kind_misses", "echo", "log_words", "cosine", "coverage", "rank", "reader_pick")

@@ -57,16 +57,22 @@ def build_parser() -> argparse.ArgumentParser:
                         help="print the installed qa-news version and exit")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", title="commands",
                                 help="`qa COMMAND --help` describes each")
+    for add_command in (add_index_command, add_ask_command, add_eval_command):
+        add_command(sub)
+    return parser
 
-    def corpus_options(p):
-        p.add_argument("--corpus", metavar="DIR",
-                       help="folder of .txt/.md articles (default: $QA_CORPUS_DIR, else the shipped seeds/)")
-        p.add_argument("--index", metavar="DIR",
-                       help="index folder (default: $QA_INDEX_DIR, else index/ for seeds/ and, for any other "
-                       "corpus, a folder of its own under the cache folder, <cache>/indexes/)")
-        p.add_argument("--chroma-host", metavar="HOST", help="use a Chroma server instead of the embedded store")
-        p.add_argument("--chroma-port", metavar="PORT", type=int, help="Chroma server port (default 8000)")
 
+def corpus_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--corpus", metavar="DIR",
+                   help="folder of .txt/.md articles (default: $QA_CORPUS_DIR, else the shipped seeds/)")
+    p.add_argument("--index", metavar="DIR",
+                   help="index folder (default: $QA_INDEX_DIR, else index/ for seeds/ and, for any other "
+                   "corpus, a folder of its own under the cache folder, <cache>/indexes/)")
+    p.add_argument("--chroma-host", metavar="HOST", help="use a Chroma server instead of the embedded store")
+    p.add_argument("--chroma-port", metavar="PORT", type=int, help="Chroma server port (default 8000)")
+
+
+def add_index_command(sub) -> argparse.ArgumentParser:
     p_index = sub.add_parser(
         "index", help="build or update the index",
         description="Build the index of a folder of articles, or bring it up to date: only new or "
@@ -77,7 +83,10 @@ def build_parser() -> argparse.ArgumentParser:
     p_index.add_argument("--rebuild", action="store_true",
                          help="drop the index and build it from scratch (also takes over an index folder "
                          "that was built for another corpus)")
+    return p_index
 
+
+def add_ask_command(sub) -> argparse.ArgumentParser:
     p_ask = sub.add_parser(
         "ask", help="answer one question",
         description="Answer one question from the articles with one of three outcomes: a short answer "
@@ -89,7 +98,10 @@ def build_parser() -> argparse.ArgumentParser:
     p_ask.add_argument("question", help="the question, in quotes (at most 1,000 characters; one starting "
                        "with '-' goes after --)")
     p_ask.add_argument("--json", action="store_true", help="print the Answer as JSON (the Python API's record)")
+    return p_ask
 
+
+def add_eval_command(sub) -> argparse.ArgumentParser:
     p_eval = sub.add_parser(
         "eval", help="run a question set and print its metrics",
         description="Ask every question of a question set (JSON lines) and print short-answer, "
@@ -100,7 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="a questions.jsonl file (default: the project's regression set, "
                         "tests/regression/questions.jsonl, which asks about the shipped seeds/)")
     p_eval.add_argument("--verbose", action="store_true", help="list every failing question")
-    return parser
+    return p_eval
 
 
 def package_version() -> str:
@@ -131,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     sys.stdout.reconfigure(errors="replace")  # a terminal that cannot show a character gets a "?"
     args = build_parser().parse_args(argv)
     from qa.embedding import ModelUnavailable
-    from qa.index import IndexUnavailable
+    from qa.manifest import IndexUnavailable
 
     try:
         return COMMANDS[args.command](args)

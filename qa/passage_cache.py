@@ -19,8 +19,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 
@@ -28,6 +26,7 @@ import pysbd
 
 import qa.corpus
 from qa.corpus import make_passage, split_passages
+from qa.files import write_text_atomically
 from qa.models import Document, Passage
 
 log = logging.getLogger(__name__)
@@ -75,7 +74,7 @@ class PassageCache:
         payload = {"schema_version": SCHEMA_VERSION, "segmenter": segmenter_fingerprint(), "spans": self._current}
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            write_atomically(self.path, json.dumps(payload, separators=(",", ":")))
+            write_text_atomically(self.path, json.dumps(payload, separators=(",", ":")))
         except OSError as err:
             log.warning("cannot write the passage cache %s (%s); the next start re-segments", self.path, err)
             return
@@ -112,16 +111,3 @@ def _are_spans(spans: object) -> bool:
         and all(type(x) is int and x >= 0 for x in spans)
         and all(s < e for s, e in zip(spans[::2], spans[1::2]))
     )
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write to a private temporary file beside `path`, then rename it over `path`: readers see the
-    old file or the new one, and two processes saving at once never interleave."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

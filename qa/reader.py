@@ -26,7 +26,10 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.embedding import BACKEND_ENV, ModelUnavailable, OnnxUnavailable, written_atomically
+from qa.embedding import BACKEND_ENV
+from qa.model_files import (
+    ModelUnavailable, OnnxUnavailable, cache_dir, export_onnx, graph_written_atomically, onnx_session, sha256_of,
+)
 
 logger = logging.getLogger(__name__)
 WEIGHTS_PATH = Path(__file__).with_name("reader_model.safetensors")
@@ -213,8 +216,6 @@ ONNX_TOLERANCE = 1e-3  # start/end scores; an export that differs more from PyTo
 
 def onnx_folder(encoder_dir: Path, weights: Path) -> Path:
     """Where the reader's ONNX graphs for this (encoder, weights) pair are kept, in the cache."""
-    from qa.embedding import cache_dir, sha256_of
-
     return cache_dir() / "onnx" / f"reader-v{ONNX_EXPORT_VERSION}-{encoder_dir.name}-{sha256_of(weights)[:16]}"
 
 
@@ -226,8 +227,6 @@ def _onnx_session(encoder_dir: Path, weights: Path, torch_model, precision: str 
     except ImportError as err:
         raise OnnxUnavailable("onnxruntime is not installed") from err
     from filelock import FileLock
-
-    from qa.embedding import onnx_session
 
     folder = onnx_folder(encoder_dir, weights)
     folder.mkdir(parents=True, exist_ok=True)
@@ -294,28 +293,18 @@ _PROBE = [  # (question, sentence) pairs an export must read as PyTorch does, an
 
 def _export(model, target: Path) -> None:
     """torch -> ONNX, checked against PyTorch on the probe pairs before it is trusted; written atomically."""
-    import warnings
-
     import torch
 
-    try:
-        import onnx  # noqa: F401  (torch's exporter needs it)
-        import onnxruntime as ort
-    except ImportError as err:
-        raise OnnxUnavailable(f"{err.name} is not installed, so the ONNX file cannot be made") from err
     probe = probe_inputs(Path(model.encoder.name_or_path))
-    args = tuple(torch.from_numpy(probe[k]) for k in _INPUTS)
-    dynamic = {k: {0: "batch", 1: "tokens"} for k in (*_INPUTS, "start", "end")}
-    with written_atomically(target, "export to ONNX") as tmp:
-        with torch.no_grad(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            torch.onnx.export(model, args, str(tmp), input_names=list(_INPUTS), output_names=["start", "end"],
-                              dynamic_axes=dynamic, opset_version=17, dynamo=False)
-            want = [t.numpy() for t in model(*args)]
-        got = ort.InferenceSession(str(tmp), providers=["CPUExecutionProvider"]).run(None, probe)
-        difference = max(float(np.abs(g - w).max()) for g, w in zip(got, want))
-        if difference > ONNX_TOLERANCE:
-            raise OnnxUnavailable(f"the exported reader differs from PyTorch by {difference:.2g}")
+    sample = {k: torch.from_numpy(probe[k]) for k in _INPUTS}
+    with torch.no_grad():
+        want = [t.numpy() for t in model(**sample)]
+
+    def differs_from_pytorch(session) -> float:
+        return max(float(np.abs(g - w).max()) for g, w in zip(session.run(None, probe), want))
+
+    axes = {"start": {0: "batch", 1: "tokens"}, "end": {0: "batch", 1: "tokens"}}
+    export_onnx(model, sample, axes, target, differs_from_pytorch, ONNX_TOLERANCE)
 
 
 INT8_MARGIN_TOLERANCE = 1.0  # how far int8 may move a probe pair's margin (the median move is about 0.4)
@@ -331,7 +320,7 @@ def _quantize(source: Path, target: Path, encoder_dir: Path) -> None:
         from onnxruntime.quantization import QuantType, quantize_dynamic
     except ImportError as err:
         raise OnnxUnavailable(f"{err.name} is not installed, so the int8 reader cannot be made") from err
-    with written_atomically(target, "int8 quantization") as tmp, _without_preprocessing_advice():
+    with graph_written_atomically(target, "int8 quantization") as tmp, _without_preprocessing_advice():
         quantize_dynamic(str(source), str(tmp), weight_type=QuantType.QInt8, per_channel=True)
         readings = [probe_readings(ort.InferenceSession(str(graph), providers=["CPUExecutionProvider"]), encoder_dir)
                     for graph in (source, tmp)]
@@ -442,7 +431,7 @@ _shared_lock = threading.Lock()
 
 def shared_reader(encoder_dir: Path | None = None) -> Reader:
     """One reader per process: engines share it like they share the embedder."""
-    from qa.embedding import bundled_minilm_dir
+    from qa.model_files import bundled_minilm_dir
 
     folder = encoder_dir or bundled_minilm_dir()
     with _shared_lock:

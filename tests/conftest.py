@@ -73,7 +73,7 @@ def float_graph_only(tmp_path, monkeypatch):
     encoder = qa.embedding.bundled_minilm_dir()
     shared_reader()  # makes the real float graph if this machine has none yet
     real = onnx_folder(encoder, WEIGHTS_PATH)
-    monkeypatch.setattr(qa.embedding, "cache_dir", lambda: tmp_path)  # fault injection: a fresh cache
+    monkeypatch.setenv("QA_CACHE_DIR", str(tmp_path))  # a fresh, private cache
     folder = onnx_folder(encoder, WEIGHTS_PATH)
     folder.mkdir(parents=True)
     shutil.copy(real / "reader.onnx", folder / "reader.onnx")

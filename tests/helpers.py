@@ -31,3 +31,9 @@ def import_bench(name: str):
     sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
+
+
+def bm25_scores(bm25, query_terms: list[str]) -> dict[int, float]:
+    """BM25 score of every passage holding at least one query term, by row (from `score_array`)."""
+    total, rows = bm25.score_array(query_terms)
+    return dict(zip(rows.tolist(), total[rows].tolist()))

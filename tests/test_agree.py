@@ -2,8 +2,8 @@
 is silent, with its own sentence cited at exact offsets.
 
 Two layers of examples:
-- `judge(...)` asks the agreement step's claim check directly, with the claim taken from a chosen
-  source sentence, so each example pins exactly which claim is being checked against which articles;
+- `judge(...)` asks the engine with a reader stage that is sure of one chosen span (and of nothing
+  else), so each example pins exactly which claim is being checked against which articles;
 - `answer(...)` runs the whole engine, as a user would: every source reads the question for itself.
 Conflicting reports are written into temporary copies of the seed corpus; the seeds are never edited.
 """
@@ -15,9 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from qa.engine import AGREEMENT_DEPTH, Engine
-from qa.models import Citation
-from qa.retrieve import retrieve
+from qa.engine import Engine
+from qa.reader import SpanGuess
 
 DOC_000, DOC_001, DOC_003, DOC_004 = (
     "000_4c55fd7b660ac3d2",
@@ -28,28 +27,34 @@ DOC_000, DOC_001, DOC_003, DOC_004 = (
 SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"
 
 
-def claim_citation(engine: Engine, doc_id: str, answer_text: str) -> Citation:
-    """The citation of `answer_text` in the sentence of `doc_id` that holds it."""
-    doc = engine.documents[doc_id]
-    at = doc.text.index(answer_text)
-    passage = next(p for p in engine.corpus.passages if p.doc_id == doc_id and p.start <= at < p.end)
-    return Citation(
-        doc_id=doc_id, title=doc.title, start=passage.start, end=passage.end, text=passage.text,
-        answer_start=at, answer_end=at + len(answer_text),
-    )
+class SureOf:
+    """A reader stage passed to the engine for the test: sure of `answer` wherever a sentence states it
+    word for word, and of nothing else, so the claim checked against the sources is exactly that span."""
+
+    def __init__(self, answer: str):
+        self.answer = answer
+
+    def read(self, question: str, sentences: list[str]) -> list[SpanGuess]:
+        return [self._guess(sentence) for sentence in sentences]
+
+    def _guess(self, sentence: str) -> SpanGuess:
+        at = sentence.find(self.answer)
+        if at < 0:
+            return SpanGuess(0, min(5, len(sentence)), score=-9.0, no_answer=0.0)
+        return SpanGuess(at, at + len(self.answer), score=20.0, no_answer=0.0)
 
 
 def judge(engine: Engine, question: str, doc_id: str, answer_text: str) -> dict[str, tuple[str, str | None]]:
-    """{doc_id: (marker, value)} for a claim stated by `doc_id`."""
-    top = claim_citation(engine, doc_id, answer_text)
-    hits = retrieve(engine.index, question, engine.embedder.encode_query(question), k=AGREEMENT_DEPTH)
-    sources = engine.agreement.against_claim(question, hits, top)
-    for s in sources:  # offsets are sacred, for every marked source
+    """{doc_id: (marker, value)} when the answer is `answer_text`, as stated by `doc_id`."""
+    asked = Engine(engine.corpus_dir, engine.index_dir, reader=SureOf(answer_text)).answer(question)
+    assert asked.answered and asked.answer == answer_text
+    assert {s.doc_id: s.marker for s in asked.sources}[doc_id] == "agrees"
+    for s in asked.sources:  # offsets are sacred, for every marked source
         if s.citation:
             text = engine.documents[s.doc_id].text
             assert text[s.citation.start : s.citation.end] == s.citation.text
             assert text[s.citation.answer_start : s.citation.answer_end] == s.value
-    return {s.doc_id: (s.marker, s.value) for s in sources}
+    return {s.doc_id: (s.marker, s.value) for s in asked.sources}
 
 
 @pytest.fixture(scope="module")
@@ -253,26 +258,27 @@ def test_every_source_citation_points_at_its_own_sentence_and_value(tram_engine)
                 assert text[s.citation.answer_start:s.citation.answer_end] == s.value
 
 
-class DoubtfulReader:
-    """A stage passed in for the test: reads every sentence, and is never sure of any of them."""
+class SureOnce(SureOf):
+    """Sure of the answer in the first sentence read that states it, and of nothing after that."""
 
-    def read(self, question, sentences):
-        from qa.reader import SpanGuess
+    def _guess(self, sentence: str) -> SpanGuess:
+        guess = super()._guess(sentence)
+        if guess.margin > 0:
+            self.answer = None  # every later sentence is read as not holding it
+        return guess
 
-        return [SpanGuess(0, min(5, len(s)), score=-9.0, no_answer=0.0) for s in sentences]
+    def read(self, question: str, sentences: list[str]) -> list[SpanGuess]:
+        return [self._guess(s) if self.answer else SpanGuess(0, min(5, len(s)), score=-9.0, no_answer=0.0)
+                for s in sentences]
 
 
 def test_a_short_answer_the_sources_do_not_confirm_is_still_marked_agreeing_in_its_own_source(seed_engine):
-    """The selector stood behind a span, and no source's own reading counts: the answer's source
-    still agrees, with the answer's own sentence and value, and nothing is invented elsewhere."""
-    from qa.agree import Agreement
-    from qa.select import select_answer
-
-    question = "How far did Ukrainian troops advance into Kursk?"
-    hits = retrieve(seed_engine.index, question, seed_engine.embedder.encode_query(question), k=AGREEMENT_DEPTH)
-    selection = select_answer(question, hits[:10], seed_engine.reader, threshold=0.0)
-    agreed = Agreement(seed_engine.corpus, DoubtfulReader(), source_confidence=1.01).mark(question, selection, hits)
-    own = {s.doc_id: s for s in agreed.sources}[selection.best.hit.passage.doc_id]
-    assert (own.marker, own.value) == ("agrees", selection.best.text)
-    assert agreed.consensus == selection.best
-    assert all(s.marker != "conflicts" for s in agreed.sources)
+    """The selector stood behind a span, and no other reading of any source counts: the answer's
+    source still agrees, with the answer's own sentence and value, and nothing is invented elsewhere."""
+    engine = Engine(seed_engine.corpus_dir, seed_engine.index_dir, reader=SureOnce("2.5 km (1.5 miles)"))
+    answer = engine.answer("How far did Ukrainian troops advance into Kursk?")
+    assert answer.answered and answer.answer == "2.5 km (1.5 miles)"
+    own = {s.doc_id: s for s in answer.sources}[answer.citations[0].doc_id]
+    assert (own.marker, own.value) == ("agrees", answer.answer)
+    assert own.citation.answer_start == answer.citations[0].answer_start
+    assert all(s.marker != "conflicts" for s in answer.sources)

@@ -19,7 +19,7 @@ import pytest
 import qa.cli
 from qa.cli import build_parser, main, questions_file
 from qa.engine import cached_index_dir
-from qa.index import MANIFEST
+from qa.manifest import MANIFEST
 
 PROJECT = Path(__file__).resolve().parent.parent
 SEEDS = PROJECT / "seeds"

@@ -38,10 +38,12 @@ import numpy as np
 import pytest
 
 import qa.index
+import qa.manifest
 from qa.cli import main as qa_main
 from qa.corpus import load_corpus
 from qa.engine import Engine
-from qa.index import MANIFEST, IndexUnavailable, passage_key
+from qa.index import passage_key
+from qa.manifest import MANIFEST, IndexUnavailable
 
 PROJECT = Path(__file__).resolve().parent.parent
 SEEDS = PROJECT / "seeds"
@@ -464,7 +466,7 @@ def test_a_lock_left_by_a_killed_indexer_does_not_block_the_next_start(seed_stor
         stdout=subprocess.PIPE, text=True,
     )
     assert holder.stdout.readline().strip() == "locked"
-    monkeypatch.setattr(qa.index, "LOCK_NOTICE_SECONDS", 0.5)
+    monkeypatch.setattr(qa.manifest, "LOCK_NOTICE_SECONDS", 0.5)
     killer = threading.Timer(2.0, holder.send_signal, [signal.SIGKILL])
     killer.start()
     try:
@@ -518,7 +520,7 @@ def test_an_index_folder_that_refuses_writes_is_reported_not_wiped(seed_store, t
     def read_only(self, *args, **kwargs):
         raise OSError(errno.EROFS, "Read-only file system", self.lock_file)
 
-    monkeypatch.setattr(qa.index.FileLock, "acquire", read_only)
+    monkeypatch.setattr(qa.manifest.FileLock, "acquire", read_only)  # fault injection: a read-only folder
     with pytest.raises(IndexUnavailable, match=f"{READ_ONLY_MESSAGE} .*Read-only file system.*--index"):
         Engine(corpus_dir=SEEDS, index_dir=index)
     assert fingerprint(index) == before

@@ -91,7 +91,7 @@ def test_the_bm25_tokenizer_gives_the_same_terms_from_many_threads_at_once():
     # stemmer gave one thread's word another thread's stem ("introduced" -> "advanc") or an IndexError.
     import snowballstemmer
 
-    from qa.index import tokenize
+    from qa.tokens import tokenize
 
     words = fresh_words(4000)
     texts = [" ".join(words[i : i + 8]) for i in range(0, len(words), 8)]

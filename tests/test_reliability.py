@@ -27,7 +27,8 @@ import qa
 import qa.engine
 from qa.cli import main as qa_main
 from qa.engine import MAX_QUESTION_CHARS, InvalidQuestion, clean_question
-from qa.web import ECHO_MAX_CHARS, as_html, build_app, friendly_problem
+from qa.render import ECHO_MAX_CHARS, as_html, friendly_problem
+from qa.web import build_app
 
 PROJECT = Path(__file__).resolve().parent.parent
 SEEDS = PROJECT / "seeds"
@@ -79,8 +80,9 @@ def exact_slices(answer, engine) -> bool:
 @pytest.fixture
 def default_engine_is_seed_engine(seed_engine, monkeypatch):
     """`qa.answer()` uses the default engine; here that is the session's seed engine, not index/."""
-    monkeypatch.setattr(qa.engine, "_default_engine", seed_engine)
-    return seed_engine
+    replaced = qa.engine.set_default_engine(seed_engine)
+    yield seed_engine
+    qa.engine.set_default_engine(replaced)
 
 
 @pytest.fixture
@@ -116,8 +118,8 @@ def test_an_overlong_question_is_refused_without_being_embedded_or_searched(seed
     for name in ("encode_query", "encode"):
         real = getattr(seed_engine.embedder, name)
         monkeypatch.setattr(seed_engine.embedder, name, lambda *a, _real=real, **k: calls.append(a) or _real(*a, **k))
-    real_retrieve = qa.engine.retrieve
-    monkeypatch.setattr(qa.engine, "retrieve", lambda *a, **k: calls.append(a) or real_retrieve(*a, **k))
+    real_retrieve = seed_engine.retriever.retrieve
+    monkeypatch.setattr(seed_engine.retriever, "retrieve", lambda *a: calls.append(a) or real_retrieve(*a))
 
     with pytest.raises(InvalidQuestion, match=r"too long \(100,000 characters; limit 1,000\)"):
         seed_engine.answer("x" * 100_000)

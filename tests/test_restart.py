@@ -18,7 +18,11 @@ import qa.index
 import qa.passage_cache
 from qa.corpus import load_corpus, split_passages
 from qa.engine import Engine
-from qa.index import BM25_CACHE, HybridIndex, InvertedBM25, tokenize
+from qa.bm25 import InvertedBM25
+from qa.index import BM25_CACHE, HybridIndex
+from qa.tokens import tokenize, tokenizer_fingerprint
+
+from helpers import bm25_scores
 from qa.passage_cache import CACHE_FILE, PassageCache
 
 EDITED_DOC = "001_ba940ec7e439679a"
@@ -186,9 +190,9 @@ def test_bm25_from_saved_counts_scores_exactly_as_one_built_from_the_text(corpus
     fresh = InvertedBM25([tokenize(p.text) for p in restarted.passages])
 
     terms = tokenize(QUESTION)
-    assert restarted.bm25.scores(terms) == fresh.scores(terms)
+    assert bm25_scores(restarted.bm25, terms) == bm25_scores(fresh, terms)
     assert restarted.bm25.ideal_score(terms) == fresh.ideal_score(terms)
-    assert all(restarted.bm25.terms_of(row) == fresh.terms_of(row) for row in range(fresh.size))
+    assert all(restarted.bm25.counts.terms(row) == fresh.counts.terms(row) for row in range(fresh.size))
 
 
 def test_after_an_edit_only_the_new_passages_are_tokenized(corpus_dir, index_dir, embedder, tokenized):
@@ -200,7 +204,7 @@ def test_after_an_edit_only_the_new_passages_are_tokenized(corpus_dir, index_dir
     index.sync()
     assert tokenized == ["Talks resume in Riyadh next week."]
     fresh = InvertedBM25([tokenize(p.text) for p in index.passages])
-    assert index.bm25.scores(tokenize(QUESTION)) == pytest.approx(fresh.scores(tokenize(QUESTION)))
+    assert bm25_scores(index.bm25, tokenize(QUESTION)) == pytest.approx(bm25_scores(fresh, tokenize(QUESTION)))
 
 
 @pytest.mark.parametrize("damage", ["garbled", "deleted", "counts out of bounds"])
@@ -214,13 +218,13 @@ def test_a_damaged_bm25_cache_is_rebuilt_from_the_text(corpus_dir, index_dir, em
         cache.unlink()
     else:
         counts = first.bm25.counts
-        np.savez(cache, tokenizer=np.array(qa.index.tokenizer_fingerprint()), keys=np.array(first.keys),
+        np.savez(cache, tokenizer=np.array(tokenizer_fingerprint()), keys=np.array(first.keys),
                  vocabulary=np.array(counts.vocabulary), indptr=counts.indptr,
                  term_ids=counts.term_ids + len(counts.vocabulary), counts=counts.counts)
 
     again = HybridIndex(load_corpus(corpus_dir), index_dir, embedder)
     again.sync()
-    assert again.bm25.scores(tokenize(QUESTION)) == first.bm25.scores(tokenize(QUESTION))
+    assert bm25_scores(again.bm25, tokenize(QUESTION)) == bm25_scores(first.bm25, tokenize(QUESTION))
     assert HybridIndex(load_corpus(corpus_dir), index_dir, embedder)._bm25_cache_up_to_date  # rewritten
 
 

@@ -12,7 +12,7 @@ from qa.models import Passage
 from qa.embedding import ModelUnavailable, bundled_minilm_dir
 from qa.reader import PRECISION_ENV, Reader, shared_reader, whole_words
 from qa.retrieve import Hit
-from qa.normalize import find_values
+from qa.values import find_values
 from qa.answer_scorer import UNCALIBRATED, Candidate, answer_scorer, candidate_features
 from qa.expected import expected_kinds
 from qa.select import candidates_in, confidence_of, read_spans, select_answer, span_of, whole_values

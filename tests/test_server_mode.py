@@ -20,7 +20,9 @@ import pytest
 from qa.corpus import load_corpus
 from qa.engine import Engine
 from qa.evaluation import load_questions
-from qa.index import COLLECTION, MANIFEST, VECTOR_CACHE, HybridIndex, IndexUnavailable
+from qa.index import VECTOR_CACHE, HybridIndex
+from qa.manifest import MANIFEST, IndexUnavailable
+from qa.store import COLLECTION
 
 pytestmark = pytest.mark.slow
 
@@ -46,7 +48,7 @@ def chroma_binary() -> Path:
 def wait_until_serving(server: subprocess.Popen, port: int, log: Path) -> None:
     import chromadb
 
-    from qa.index import chroma_settings
+    from qa.store import chroma_settings
 
     deadline = time.monotonic() + SERVER_START_SECONDS
     while time.monotonic() < deadline:

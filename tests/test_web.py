@@ -14,17 +14,14 @@ import pytest
 
 from qa.engine import SHIPPED_CORPUS
 from qa.models import Answer, Citation, Document, SourceAgreement, StatedValue
-from qa.web import (
-    EXAMPLES,
+from qa.render import (
     MARKS_MEANING,
     NO_SHORT_ANSWER,
     NOT_COVERED,
-    as_html,
     article_segments,
-    build_app,
+    as_html,
     citation_for_document,
     citation_label,
-    examples_for,
     friendly_problem,
     literal,
     picker_label,
@@ -34,6 +31,7 @@ from qa.web import (
     viewable_citations,
     viewer_heading,
 )
+from qa.web import EXAMPLES, build_app, examples_for
 
 ARTICLE = (
     "Kyiv signs a mining deal. "

@@ -1,11 +1,11 @@
-"""How the wordings news reports use for one fact become comparable values (qa.normalize)."""
+"""How the wordings news reports use for one fact become comparable values (qa.values)."""
 
 from datetime import date
 from pathlib import Path
 
 import pytest
 
-from qa.normalize import canonical_name, compatible, find_names, find_values, parse_value
+from qa.values import canonical_name, compatible, dateline_date, find_names, find_values, parse_value
 
 SEEDS = sorted((Path(__file__).resolve().parents[1] / "seeds").glob("*.txt"))
 REPORTED = date(2025, 2, 9)  # a Sunday: "Friday" in a report of this day is Feb. 7
@@ -311,3 +311,21 @@ def test_names_in_a_sentence_are_found_at_exact_offsets_without_possessives_or_f
 
 def test_blank_span_has_no_value():
     assert parse_value("  ") is None
+
+
+# --- datelines (qa.corpus reads an article's date with the same patterns) -------------------------
+
+
+@pytest.mark.parametrize("line, day", [
+    (" date 2025-02-04 Zelensky offers minerals Tuesday, February 4, 2025 8:58:00 PM", date(2025, 2, 4)),
+    ("Kyiv, February 7, 2025 - Zelensky said", date(2025, 2, 7)),
+    ("Published 7 Feb. 2025", date(2025, 2, 7)),
+])
+def test_a_dateline_gives_the_day_it_states(line, day):
+    assert dateline_date(line) == day
+
+
+@pytest.mark.parametrize("line", ["Zelensky offers minerals", "Talks on Feb. 14-16, 2025", "Report of May 2025",
+                                  "code 2025-13-45"])
+def test_a_line_without_one_whole_day_gives_no_dateline_date(line):
+    assert dateline_date(line) is None

@@ -1,0 +1,77 @@
+"""Stages handed to the engine: each is an object with one public method, and a newcomer changes the
+engine by writing one class and passing it in (docs/architecture.md, "How to change a stage")."""
+
+from __future__ import annotations
+
+from qa.agree import NoAgreement
+from qa.engine import Engine
+from qa.reader import SpanGuess
+from qa.retrieve import Hit, Retriever
+from qa.values import find_values
+
+KURSK = "How far did Ukrainian troops advance into Kursk?"
+DOC_004 = "004_7480487250863ef3"
+
+
+class FirstValueReader:
+    """A second reader: in each sentence, the first typed value it states (a number, a distance, a
+    date...), sure of it when the sentence holds one, of nothing otherwise."""
+
+    def read(self, question: str, sentences: list[str]) -> list[SpanGuess]:
+        return [self._guess(sentence) for sentence in sentences]
+
+    @staticmethod
+    def _guess(sentence: str) -> SpanGuess:
+        values = find_values(sentence)
+        if not values:
+            return SpanGuess(0, min(5, len(sentence)), score=-9.0, no_answer=0.0)
+        return SpanGuess(values[0].start, values[0].end, score=12.0, no_answer=0.0)
+
+
+class WithoutDocument:
+    """A retriever that wraps another and never returns the passages of one document."""
+
+    def __init__(self, inner: Retriever, doc_id: str):
+        self.inner = inner
+        self.doc_id = doc_id
+
+    def retrieve(self, question: str) -> list[Hit]:
+        return [hit for hit in self.inner.retrieve(question) if hit.passage.doc_id != self.doc_id]
+
+
+def cited_exactly(answer, engine) -> bool:
+    return all(engine.documents[c.doc_id].text[c.start : c.end] == c.text for c in answer.citations)
+
+
+def test_a_second_reader_passed_to_the_engine_gives_its_own_answer_with_exact_offsets(seed_engine):
+    engine = Engine(seed_engine.corpus_dir, seed_engine.index_dir, reader=FirstValueReader())
+    answer = engine.answer(KURSK)
+    assert answer.answered
+    top = answer.citations[0]
+    text = engine.documents[top.doc_id].text
+    assert text[top.answer_start : top.answer_end] == answer.answer  # offsets are sacred
+    assert find_values(answer.answer)  # what this reader reads: a value
+    assert cited_exactly(answer, engine)
+
+
+def test_a_retriever_built_from_the_engine_decides_what_every_later_stage_sees(seed_engine):
+    engine = Engine(seed_engine.corpus_dir, seed_engine.index_dir,
+                    retriever=lambda engine: WithoutDocument(Retriever(engine.index, engine.embedder), DOC_004))
+    answer = engine.answer(KURSK)
+    assert DOC_004 not in {c.doc_id for c in answer.citations}
+    assert {s.doc_id: s.marker for s in answer.sources}[DOC_004] == "silent"
+    assert cited_exactly(answer, engine)
+
+
+def test_fusion_is_chosen_when_the_retriever_is_built(seed_engine):
+    keyword_only = Retriever(seed_engine.index, seed_engine.embedder, fusion="bm25", k=5)
+    hits = keyword_only.retrieve(KURSK)
+    assert len(hits) == 5
+    assert [h.fused for h in hits] == sorted((h.bm25 for h in hits), reverse=True)
+
+
+def test_an_agreement_stage_that_marks_nothing_leaves_every_source_silent(seed_engine):
+    engine = Engine(seed_engine.corpus_dir, seed_engine.index_dir, agreement=NoAgreement())
+    answer = engine.answer(KURSK)
+    assert {s.marker for s in answer.sources} == {"silent"}
+    assert answer.status == seed_engine.answer(KURSK).status  # the answer itself does not depend on it
