@@ -109,7 +109,7 @@ class StageTimer:
           embed    engine.embedder.encode_query
           bm25     index.bm25.score_array (BM25 over the postings; only calls made inside retrieve)
           chroma   index.dense_search
-        select   qa.engine.select_answer (selection is still a module function the engine calls)
+        select   engine.selector.select (the reader and the answer scorer)
         agree    engine.agreement.mark (each source's own reading)
 
     Nested calls are charged to the innermost stage and subtracted from the outer one.
@@ -147,14 +147,12 @@ class StageTimer:
         self._undo.append((owner, name, original, had_own))
 
     def __enter__(self):
-        import qa.engine as engine_module
-
         index = self.engine.index
         self._wrap(self.engine.embedder, "encode_query", "embed")
         self._wrap(self.engine.retriever, "retrieve", "retrieve")
         self._wrap(index.bm25, "score_array", "bm25", only_inside="retrieve")
         self._wrap(index, "dense_search", "chroma", only_inside="retrieve")
-        self._wrap(engine_module, "select_answer", "select")
+        self._wrap(self.engine.selector, "select", "select")
         self._wrap(self.engine.agreement, "mark", "agree")
         return self
 

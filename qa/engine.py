@@ -4,8 +4,8 @@ An `Engine` loads (or builds) the index once and then answers many questions; it
 between threads (the embedder serialises its forward pass, everything else is read-only).
 
 Its stages are objects with one public method each: the retriever (`retrieve(question) -> list[Hit]`),
-the reader (`read(question, sentences) -> list[SpanGuess]`) and the agreement (`mark(question,
-selection, hits) -> Agreed | None`). `Engine(...)` builds the default of each; any of them can be
+the reader (`read(question, sentences) -> list[SpanGuess]`), the selector (`select(question, hits)
+-> Selection`) and the agreement (`mark(question, selection, hits) -> Agreed | None`). `Engine(...)` builds the default of each; any of them can be
 handed in instead, as an object or, for one that needs the engine's index or corpus, as a function
 of the engine (docs/architecture.md, "How to change a stage").
 """
@@ -32,7 +32,7 @@ from qa.models import Answer, Citation, SourceAgreement
 from qa.passage_cache import PassageCache
 from qa.retrieve import HITS, Hit, Retriever
 from qa.reader import Reader, shared_reader
-from qa.select import Selection, Span, select_answer
+from qa.select import Selection, Selector, Span
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_CORPUS = PROJECT_ROOT / "seeds"
@@ -120,6 +120,7 @@ class Engine:
         progress: bool = False,
         retriever: Stage | None = None,
         reader: Reader | None = None,
+        selector: Stage | None = None,
         agreement: Stage | None = None,
     ):
         self.corpus_dir = Path(corpus_dir) if corpus_dir else default_corpus_dir()
@@ -148,7 +149,7 @@ class Engine:
         self.sync_report: SyncReport = self.index.sync(rebuild=rebuild, progress=progress)
         self.documents = {d.doc_id: d for d in self.corpus.documents}
         self._given_reader = reader
-        self._given = {"retriever": retriever, "agreement": agreement}
+        self._given = {"retriever": retriever, "selector": selector, "agreement": agreement}
 
     @cached_property
     def retriever(self) -> Retriever:
@@ -162,6 +163,11 @@ class Engine:
         return self._given_reader or shared_reader()
 
     @cached_property
+    def selector(self) -> Selector:
+        """The select stage: as given, else this engine's reader with the calibrated card."""
+        return self._stage("selector") or Selector(self.reader)
+
+    @cached_property
     def agreement(self) -> Agreement:
         """The agreement stage: as given, else one reading each source with this engine's reader."""
         return self._stage("agreement") or Agreement(self.corpus, self.reader)
@@ -169,7 +175,7 @@ class Engine:
     def _stage(self, name: str):
         """A stage handed to the engine: the object itself, or what a function of the engine builds."""
         given = self._given[name]
-        if callable(given) and not hasattr(given, "retrieve") and not hasattr(given, "mark"):
+        if callable(given) and not any(hasattr(given, method) for method in ("retrieve", "select", "mark")):
             return given(self)
         return given
 
@@ -177,7 +183,7 @@ class Engine:
         """Answer one question: retrieve, select a span, mark every source, cite."""
         question = clean_question(question)
         hits = self.retriever.retrieve(question)
-        selection = select_answer(question, hits[:RETRIEVE_K], self.reader)
+        selection = self.selector.select(question, hits[:RETRIEVE_K])
         agreed = self.agreement.mark(question, selection, hits)
         if selection.status != "answer":
             return self._without_short_answer(question, selection, hits[:RETRIEVE_K], agreed)

@@ -174,6 +174,22 @@ def confidence_of(margin: float) -> float:
     return round(1.0 / (1.0 + math.exp(-max(min(margin, 30.0), -30.0))), 3)
 
 
+class Selector:
+    """The select stage: `select(question, hits) -> Selection`. The reader, the answer scorer, the
+    relevance model and the span threshold are fixed at construction (by default the shared reader's
+    and the calibrated card's)."""
+
+    def __init__(self, reader: Reader, *, scorer: AnswerScorer | None = None,
+                 relevance: RelevanceModel | None = None, threshold: float | None = None):
+        self.reader = reader
+        self.scorer = scorer
+        self.relevance = relevance
+        self.threshold = threshold
+
+    def select(self, question: str, hits: list[Hit]) -> Selection:
+        return select_answer(question, hits, self.reader, self.threshold, self.relevance, self.scorer)
+
+
 def select_answer(
     question: str, hits: list[Hit], reader: Reader, threshold: float | None = None,
     relevance: RelevanceModel | None = None, scorer: AnswerScorer | None = None,

@@ -7,6 +7,7 @@ from qa.agree import NoAgreement
 from qa.engine import Engine
 from qa.reader import SpanGuess
 from qa.retrieve import Hit, Retriever
+from qa.select import Selector
 from qa.values import find_values
 
 KURSK = "How far did Ukrainian troops advance into Kursk?"
@@ -75,3 +76,12 @@ def test_an_agreement_stage_that_marks_nothing_leaves_every_source_silent(seed_e
     answer = engine.answer(KURSK)
     assert {s.marker for s in answer.sources} == {"silent"}
     assert answer.status == seed_engine.answer(KURSK).status  # the answer itself does not depend on it
+
+
+def test_a_selector_built_with_its_own_threshold_decides_between_a_short_answer_and_the_passage(seed_engine):
+    bold = Engine(seed_engine.corpus_dir, seed_engine.index_dir, selector=lambda e: Selector(e.reader, threshold=0.0))
+    never = Engine(seed_engine.corpus_dir, seed_engine.index_dir, selector=lambda e: Selector(e.reader, threshold=2.0))
+    assert bold.answer(KURSK).status == "answer"
+    cautious = never.answer(KURSK)
+    assert cautious.status == "passage" and cautious.answer is None
+    assert cited_exactly(cautious, never)
