@@ -17,9 +17,10 @@
    labelled right where it matches a gold answer.
 3. The span threshold ("can the engine stand behind a short answer?"): the lowest confidence above
    which the short answers on the calibration sets, pooled, are right at least TARGET_PRECISION
-   of the time at every higher cut (a wrong short answer costs more than showing the passage).
+   of the time at every higher cut that answers at least MIN_ANSWERED of them (a wrong short answer
+   costs more than showing the passage).
 
-Both go into the reader's card (`qa/reader_model.json`) with the data they were chosen on. The tool
+All three go into the reader's card (`qa/reader_model.json`) with the data they were chosen on. The tool
 prints, for each calibration set, the three outcomes' figures and the risk-coverage table (accuracy
 of what is answered at each coverage).
 
@@ -63,6 +64,7 @@ CALIBRATION_FILES = {"seeds": "questions.jsonl", "paraphrased": "paraphrased_pha
 IN_DOMAIN_SETS = ("seeds", "paraphrased", "written")  # the sets the span threshold is chosen on
 MAX_ANSWERABLE_NONE = 0.01
 TARGET_PRECISION = 0.90
+MIN_ANSWERED = 20  # the precision of fewer answers than this is not read as a verdict
 
 
 @dataclass(frozen=True)
@@ -221,15 +223,17 @@ def choose_source_cut() -> tuple[float, float]:
     return -cut, accuracy
 
 
-def precise_threshold(seen: list[Judged], target: float = TARGET_PRECISION) -> float:
-    """The lowest cut whose answered questions, and those of every higher cut, are right >= target."""
+def precise_threshold(seen: list[Judged], target: float = TARGET_PRECISION, least: int = MIN_ANSWERED) -> float:
+    """The lowest cut whose answered questions, and those of every higher cut answering at least
+    `least` of them, are right >= target (a precision read off a handful of answers is noise: one
+    wrong among the five most confident reads as 0.8)."""
     ranked = sorted((s for s in seen if s.on_topic), key=lambda s: -s.confidence)
     cut, right = 1.0, 0
     for n, s in enumerate(ranked, 1):
         right += s.right
-        if right / n < target:
+        if right / n < target and n >= least:
             break
-        if n == len(ranked) or ranked[n].confidence < s.confidence:
+        if right / n >= target and (n == len(ranked) or ranked[n].confidence < s.confidence):
             cut = s.confidence
     return cut
 
@@ -305,7 +309,8 @@ def write_card(threshold: float, relevance: RelevanceModel, relevance_questions:
     card.pop("threshold_calibrated_on", None)
     card.update({
         "threshold": round(threshold, 4),
-        "threshold_rule": f"lowest confidence whose short answers are right >= {TARGET_PRECISION} at every higher cut",
+        "threshold_rule": f"lowest confidence whose short answers are right >= {TARGET_PRECISION} at every higher cut "
+                          f"answering at least {MIN_ANSWERED}",
         "threshold_chosen_on": " + ".join(f"tests/calibration/{CALIBRATION_FILES[name]}" for name in IN_DOMAIN_SETS),
         "answer_scorer": {
             "features": list(SCORER_FEATURES), "weights": list(scorer.weights), "bias": scorer.bias,

@@ -45,7 +45,7 @@ KURSK = "How far did Ukrainian troops advance into Kursk?"
 ENVOY = "Who is Trump's special envoy for Russia and Ukraine?"
 FORBES = "What is the estimated value of Ukraine's mineral resources according to Forbes?"
 # On topic, but no span the reader is sure of: the engine shows the passage that likely holds it.
-PASSAGE = "What share of Ukraine's mineral resources is under Russian occupation?"
+PASSAGE = "Why does Zelensky want security guarantees?"  # on topic; no span the reader stands behind
 UNANSWERABLE = "What is the capital of France?"
 NOT_COVERED = "The articles don't cover this."
 NO_SHORT_ANSWER = "No short answer I can stand behind. This passage looks closest:"

@@ -180,7 +180,7 @@ def test_qa_eval_without_the_project_tree_asks_for_a_questions_file(monkeypatch,
 
 OUTCOMES = {
     "answer": ("How far did Ukrainian troops advance into Kursk?", "Answer: 2.5 km"),
-    "passage": ("What share of Ukraine's mineral resources is under Russian occupation?",
+    "passage": ("Why does Zelensky want security guarantees?",
                 "No short answer I can stand behind. This passage looks closest:"),
     "none": ("What is the capital of France?", "The articles don't cover this."),
 }

@@ -20,6 +20,7 @@ from qa.expected import expected_kinds
         ("What portion of the land is occupied?", {"percent"}),
         ("How many stations does the Harbour Line have?", {"number"}),
         ("How old is the chairman?", {"number"}),
+        ("What is the population of the city?", {"number"}),
         ("How far did the troops advance?", {"length"}),
         ("When will the tunnel open?", {"date", "year", "weekday"}),
     ],
