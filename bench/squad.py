@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -81,7 +82,10 @@ def measure_at(ref: str, args) -> dict:
         tree = Path(tmp) / "tree"
         subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "--quiet", str(tree), ref], check=True)
         try:
-            command = [sys.executable, str(Path(__file__).resolve()), "--json", "--squad", args.squad,
+            # this measurement's own scripts, run from inside the old tree, so that `qa` is the old one
+            for script in ("squad.py", "squad_data.py"):
+                shutil.copy(Path(__file__).with_name(script), tree / "bench" / script)
+            command = [sys.executable, str(tree / "bench" / "squad.py"), "--json", "--squad", args.squad,
                        "--sample", str(args.sample), "--seed", str(args.seed)]
             env = {**os.environ, "PYTHONPATH": str(tree)}
             done = subprocess.run(command, env=env, cwd=tree, check=True, capture_output=True, text=True)
