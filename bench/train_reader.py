@@ -1,8 +1,9 @@
 """Fine-tune the extractive reader (qa/reader.py); write qa/reader_model.safetensors and its card.
 
-Data: SQuAD 2.0 dev (CC BY-SA 4.0), articles 1-17 in file order only (DESIGN.md, "Benchmarks stay
-honest"); articles 18-35 stay held out for bench/squad.py, and the regression set over the seeds is
-never used. Of the 17, the first 15 train and the last 2 validate (the figures in the card).
+Data (DESIGN.md, "Benchmarks stay honest"): SQuAD 2.0 dev (CC BY-SA 4.0) articles 1-15 and 18-25
+train, 16-17 validate (the figures in the card), 26-29 are left for the answer scorer and 30-35 for
+bench/squad.py; `--written N` adds the team's written news (bench/reader_data/); the seeds and the
+regression set are never used.
 
 The reader reads one sentence at a time, as the engine serves it, so every question becomes
 sentence-level examples, segmented by the corpus's own segmenter:
@@ -14,23 +15,13 @@ sentence-level examples, segmented by the corpus's own segmenter:
 - and a paraphrase-like copy of each: the same example with the question stripped, at random, of a
   share (`--drop-shared`) of the content words it shares with the sentence. SQuAD's annotators wrote
   their questions looking at the paragraph; news readers do not, and a reader trained only on the
-  former learns to match words. The copies lifted validation span F1 from 67.5 to 70.7.
+  former learns to match words.
+What each choice bought, and the exact commands of the shipped reader's two stages, are in
+docs/experiments.md.
 
-A second negative per question (rather than one) costs some span quality (validation span F1 70.7 ->
-67.9) and buys a no-answer score that separates better where it matters: answerable vs unanswerable
-AUROC on the calibration questions 0.904 -> 0.953, and on held-out SQuAD (bench/squad.py) answerable
-F1 32.8 -> 38.7 at the same overall F1. The engine's reader compares three retrieved sentences, most of
-them on topic and not the answer; telling them apart is the harder half of its job.
-
-Measured and not adopted (validation span F1 / AUROC; calibration seeds accuracy at its own threshold,
-paraphrased set AUROC, bench/calibrate_threshold.py), against the shipped 67.9 / 0.822, 0.750, 0.653:
---drop-shared 0.8: 68.6 / 0.814, 0.725, 0.685; --layers 6: 70.9 / 0.823, 0.800, 0.743 (better spans,
-but the abstention figures move by two seed questions and the paraphrased set's accuracy at the
-threshold falls, 0.459 -> 0.432); --layers 6 --drop-shared 0.8: 68.4 / 0.811, 0.800, 0.715. Both
---drop-shared 0.8 readers fail the int8 probe check (qa/reader.py), so they would run in float32.
-
-Run: .venv/bin/python bench/train_reader.py [--squad PATH] [--epochs N] [--drop-shared R] [--negatives N]
-Takes about 35 minutes on 2 cores with the defaults; then run bench/calibrate_threshold.py --write.
+Run: .venv/bin/python bench/train_reader.py [--layers N] [--epochs N] [--init WEIGHTS] [--written N]
+     [--squad-sample N] [--drop-shared R] [--negatives N] [--out PATH]
+then bench/calibrate_threshold.py --write.
 """
 
 from __future__ import annotations

@@ -6,10 +6,11 @@ reader. Position 0 ([CLS]) stands for "this sentence does not answer": its start
 sentence's no-answer score, so abstention is learned from questions that look answerable and are not
 (SQuAD 2.0's), not hand-set.
 
-Only the top `TRAINABLE_LAYERS` layers and the head were fine-tuned (`bench/train_reader.py`, on the
-first 17 SQuAD 2.0 dev articles only); the embeddings and lower layers are the shipped MiniLM's own.
-So the repository carries just those layers, in half precision (`reader_model.safetensors`, 14 MB),
-and the reader is rebuilt at start from the verified MiniLM weights plus that file.
+The encoder layers and the head were fine-tuned (`bench/train_reader.py`: SQuAD 2.0 dev articles
+1-15 and 18-25, then the team's written news); the embeddings are the shipped MiniLM's own. So the
+repository carries just the tuned layers, in half precision (`reader_model.safetensors`, 21 MB), and
+the reader is rebuilt at start from the verified MiniLM weights plus that file (how many layers were
+tuned is read from the file).
 
 Spans are returned as character offsets into the sentence given, widened to whole words: a word
 piece never cuts a name in half, so `sentence[start:end]` is always text a person would copy.
@@ -34,7 +35,7 @@ from qa.model_files import (
 logger = logging.getLogger(__name__)
 WEIGHTS_PATH = Path(__file__).with_name("reader_model.safetensors")
 CARD_PATH = Path(__file__).with_name("reader_model.json")
-TRAINABLE_LAYERS = 4  # of MiniLM's 6; the two below and the embeddings stay as shipped
+TRAINABLE_LAYERS = 6  # of MiniLM's 6, for training; a weights file says how many it tuned
 MAX_TOKENS = 160  # question + sentence; longer sentences are cut (a news sentence is ~40 tokens)
 MAX_QUESTION_TOKENS = 64  # a longer question is read by its first 64 tokens
 MAX_ANSWER_TOKENS = 30

@@ -32,7 +32,7 @@ from qa.reader import CARD_PATH, Reader, SpanGuess
 from qa.relevance import RelevanceModel, relevance_model
 from qa.retrieve import Hit
 
-READ_SENTENCES = 3  # held-out SQuAD (articles 16-17): F1 47.6 reading 1, 50.4 reading 2, 51.0 reading 3 (best), ~10 ms each
+READ_SENTENCES = 3  # reading 6 moved the best-span counts by -2..+3 at twice the cost (docs/experiments.md)
 DEFAULT_THRESHOLD = 0.5  # the reader's own operating point (margin 0), until calibrated
 
 
