@@ -45,6 +45,7 @@ from squad_data import (  # noqa: E402
 )
 
 from qa import reader  # noqa: E402
+from qa.spans import NEG, answer_mask  # noqa: E402
 from qa.corpus import sentence_spans  # noqa: E402
 from qa.embedding import bundled_minilm_dir  # noqa: E402
 from qa.tokens import tokenize  # noqa: E402
@@ -166,7 +167,7 @@ def encode(tokenizer, batch: list[Example]):
     starts, ends, masks = [], [], []
     for i, x in enumerate(batch):
         ids = enc.sequence_ids(i)
-        masks.append(reader.answer_mask(ids))
+        masks.append(answer_mask(ids))
         s_tok = e_tok = 0
         if x.answer is not None:
             a, b = x.answer
@@ -208,8 +209,8 @@ def train(model, tokenizer, examples: list[Example], epochs: int, batch_size: in
             enc, starts, ends, mask = encode(tokenizer, batch)
             start_logits, end_logits = model(**enc)
             blocked = torch.from_numpy(~mask)
-            start_logits = start_logits.masked_fill(blocked, reader.NEG)
-            end_logits = end_logits.masked_fill(blocked, reader.NEG)
+            start_logits = start_logits.masked_fill(blocked, NEG)
+            end_logits = end_logits.masked_fill(blocked, NEG)
             loss = (loss_fn(start_logits, torch.tensor(starts)) + loss_fn(end_logits, torch.tensor(ends))) / 2
             optimizer.zero_grad()
             loss.backward()

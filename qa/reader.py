@@ -22,12 +22,12 @@ import logging
 import os
 import threading
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from qa.embedding import BACKEND_ENV
+from qa.spans import SpanGuess, answer_mask, best_span, model_inputs
 from qa.model_files import (
     ModelUnavailable, OnnxUnavailable, cache_dir, export_onnx, graph_written_atomically, onnx_session, sha256_of,
 )
@@ -38,8 +38,6 @@ CARD_PATH = Path(__file__).with_name("reader_model.json")
 TRAINABLE_LAYERS = 6  # of MiniLM's 6, for training; a weights file says how many it tuned
 MAX_TOKENS = 160  # question + sentence; longer sentences are cut (a news sentence is ~40 tokens)
 MAX_QUESTION_TOKENS = 64  # a longer question is read by its first 64 tokens
-MAX_ANSWER_TOKENS = 30
-NEG = -1e4  # the score of positions that can never start or end an answer (question, padding)
 PRECISION_ENV = "QA_READER_PRECISION"  # int8 (default) | float32: the ONNX reader's weights
 
 
@@ -80,47 +78,6 @@ def build_model(encoder_dir: Path, trainable_layers: int = TRAINABLE_LAYERS, att
 def trained_state(model) -> dict:
     """The parameters training changed: all a checkpoint needs to hold."""
     return {name: p.detach().clone() for name, p in model.named_parameters() if p.requires_grad}
-
-
-def answer_mask(sequence_ids: list[int | None]) -> np.ndarray:
-    """True where an answer may start or end: the sentence's tokens, and [CLS] for "no answer"."""
-    mask = np.array([sid == 1 for sid in sequence_ids], dtype=bool)
-    mask[0] = True
-    return mask
-
-
-def model_inputs(pairs) -> dict[str, np.ndarray]:
-    """The graph's inputs for a batch of encoded (question, sentence) pairs."""
-    return {
-        "input_ids": np.array([p.ids for p in pairs], dtype=np.int64),
-        "attention_mask": np.array([p.attention_mask for p in pairs], dtype=np.int64),
-        "token_type_ids": np.array([p.type_ids for p in pairs], dtype=np.int64),
-    }
-
-
-@dataclass(frozen=True)
-class SpanGuess:
-    start: int  # character offsets into the sentence read
-    end: int
-    score: float  # start + end score of the span
-    no_answer: float  # the sentence's [CLS] score: how strongly it says "not here"
-    token_scores: tuple | None = field(default=None, compare=False, repr=False)  # (offsets, starts, ends)
-
-    @property
-    def margin(self) -> float:
-        """How far the span's score clears the sentence's no-answer score (> 0: the reader would answer)."""
-        return self.score - self.no_answer
-
-    def margin_of(self, start: int, end: int) -> float | None:
-        """The reader's margin for another span of the same sentence (character offsets), scored
-        from the tokens it starts and ends on: how typed candidates compete with the reader's pick."""
-        if self.token_scores is None:
-            return None
-        offsets, starts, ends = self.token_scores
-        inside = np.flatnonzero((offsets[:, 1] > start) & (offsets[:, 0] < end) & (offsets[:, 1] > offsets[:, 0]))
-        if not len(inside):
-            return None
-        return float(starts[inside[0]] + ends[inside[-1]]) - self.no_answer
 
 
 class Reader:
@@ -369,63 +326,6 @@ def _without_preprocessing_advice():
         yield
     finally:
         logging.getLogger().removeFilter(advice)
-
-
-def best_span(
-    sentence: str, start_scores: np.ndarray, end_scores: np.ndarray, offsets: np.ndarray, allowed: np.ndarray
-) -> SpanGuess:
-    start_scores = np.where(allowed, start_scores, NEG)
-    end_scores = np.where(allowed, end_scores, NEG)
-    no_answer = float(start_scores[0] + end_scores[0])
-    # every (start, end) pair with start <= end < start + MAX_ANSWER_TOKENS, at once
-    pair = start_scores[:, None] + end_scores[None, :]
-    n = len(start_scores)
-    i, j = np.indices((n, n))
-    pair = np.where((j >= i) & (j - i < MAX_ANSWER_TOKENS), pair, NEG)
-    pair[0, :] = NEG
-    pair[:, 0] = NEG
-    s, e = np.unravel_index(int(np.argmax(pair)), pair.shape)
-    char_start, char_end = whole_words(sentence, int(offsets[s][0]), int(offsets[e][1]))
-    sentence_tokens = np.where(allowed[:, None], offsets, 0)  # question tokens can never be a candidate
-    return SpanGuess(char_start, char_end, float(pair[s, e]), no_answer, (sentence_tokens, start_scores, end_scores))
-
-
-_TRAILING = ",;:—–-(\"“‘'"
-_CURRENCY = "$€£¥"
-
-
-def whole_words(sentence: str, start: int, end: int) -> tuple[int, int]:
-    """Widen a word-piece span to whole words, and drop punctuation hanging at its ends."""
-    while start > 0 and (sentence[start - 1].isalnum() or sentence[start - 1] in "'’" and start > 1
-                         and sentence[start - 2].isalnum()):
-        start -= 1
-    while end < len(sentence) and sentence[end].isalnum():
-        end += 1
-    if start > 0 and sentence[start - 1] in _CURRENCY:
-        start -= 1  # "$14.8 trillion", not "14.8 trillion"
-    for opener, closer in (("(", ")"), ("“", "”")):
-        text = sentence[start:end]
-        if end < len(sentence) and sentence[end] == closer and text.count(opener) > text.count(closer):
-            end += 1  # "2.5 km (1.5 miles)": a bracket opened inside the span closes inside it
-    text = sentence[start:end]
-    while text and text[-1] in _TRAILING + ".)”’":
-        if text[-1] == "." and _is_abbreviation(text):
-            break  # "U.S." keeps its dots
-        if text[-1] in ")”’" and _opens(text, text[-1]):
-            break  # "2.5 km (1.5 miles)" keeps its bracket
-        text = text[:-1].rstrip()
-    lead = len(text) - len(text.lstrip(_TRAILING + " "))
-    return start + lead, start + len(text)
-
-
-def _is_abbreviation(text: str) -> bool:
-    word = text.split()[-1] if text.split() else ""
-    return len(word) >= 2 and word[-2].isupper() and (len(word) == 2 or word[-3] == ".")
-
-
-def _opens(text: str, closer: str) -> bool:
-    opener = {")": "(", "”": "“", "’": "‘"}[closer]
-    return text.count(opener) >= text.count(closer)
 
 
 _shared: dict[Path, Reader] = {}

@@ -28,7 +28,8 @@ from qa.answer_scorer import AnswerScorer, Candidate, answer_scorer, candidate_f
 from qa.expected import expected_kinds
 from qa.models import Status
 from qa.values import Value, find_values
-from qa.reader import CARD_PATH, Reader, SpanGuess
+from qa.reader import CARD_PATH, Reader
+from qa.spans import SpanGuess
 from qa.relevance import RelevanceModel, relevance_model
 from qa.retrieve import Hit
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from qa.engine import Engine
-from qa.reader import SpanGuess
+from qa.spans import SpanGuess
 
 DOC_000, DOC_001, DOC_003, DOC_004 = (
     "000_4c55fd7b660ac3d2",

@@ -10,7 +10,8 @@ import pytest
 
 from qa.models import Passage
 from qa.embedding import ModelUnavailable, bundled_minilm_dir
-from qa.reader import PRECISION_ENV, Reader, shared_reader, whole_words
+from qa.reader import PRECISION_ENV, Reader, shared_reader
+from qa.spans import whole_words
 from qa.retrieve import Hit
 from qa.values import find_values
 from qa.answer_scorer import UNCALIBRATED, Candidate, answer_scorer, candidate_features

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from qa.agree import NoAgreement
 from qa.engine import Engine
-from qa.reader import SpanGuess
+from qa.spans import SpanGuess
 from qa.retrieve import Hit, Retriever
 from qa.select import Selector
 from qa.values import find_values
