@@ -52,7 +52,8 @@ from qa.evaluation import load_questions, normalize_answer, span_matches  # noqa
 from qa.reader import CARD_PATH  # noqa: E402
 from qa.answer_scorer import FEATURES as SCORER_FEATURES  # noqa: E402
 from qa.answer_scorer import AnswerScorer, answer_scorer  # noqa: E402
-from qa.relevance import FEATURES, RelevanceModel, fit_logistic, relevance_features, relevance_model  # noqa: E402
+from qa.logistic import fit_logistic  # noqa: E402
+from qa.relevance import FEATURES, RelevanceModel, relevance_features, relevance_model  # noqa: E402
 from qa.retrieve import retrieve  # noqa: E402
 from qa.select import abstention_threshold, outcome, read_candidates  # noqa: E402
 

@@ -21,8 +21,9 @@ from functools import lru_cache
 
 import numpy as np
 
-from qa.values import find_values
+from qa.logistic import squash
 from qa.reader import CARD_PATH
+from qa.values import find_values
 
 FEATURES = ("margin", "kind_fits", "kind_misses", "echo", "log_words", "cosine", "coverage", "rank", "reader_pick")
 MARGIN_RANGE = (-10.0, 15.0)  # beyond these the margin says nothing more
@@ -65,8 +66,7 @@ class AnswerScorer:
     bias: float
 
     def score(self, features: Sequence[float]) -> float:
-        z = self.bias + float(np.dot(self.weights, features))
-        return round(1.0 / (1.0 + math.exp(-max(min(z, 30.0), -30.0))), 3)
+        return squash(self.bias + float(np.dot(self.weights, features)))
 
 
 # Until calibrated: the squashed margin, the reader's own confidence.

@@ -17,13 +17,13 @@ questions no sentence answers looked off topic (docs/experiments.md).
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 
+from qa.logistic import squash
 from qa.reader import CARD_PATH
 from qa.retrieve import Hit
 
@@ -40,8 +40,7 @@ class RelevanceModel:
         return self.score_features(relevance_features(hits))
 
     def score_features(self, features: Sequence[float]) -> float:
-        z = self.bias + float(np.dot(self.weights, features))
-        return round(1.0 / (1.0 + math.exp(-max(min(z, 30.0), -30.0))), 3)
+        return squash(self.bias + float(np.dot(self.weights, features)))
 
 
 def relevance_features(hits: Sequence[Hit]) -> np.ndarray:
@@ -64,18 +63,3 @@ def relevance_model() -> RelevanceModel:
                               float(stored["threshold"]))
     except (OSError, KeyError, ValueError, TypeError):
         return UNCALIBRATED
-
-
-def fit_logistic(features: np.ndarray, on_topic: np.ndarray, l2: float = 1e-2) -> tuple[np.ndarray, float]:
-    """Weights and bias of a logistic model, classes weighted equally (Newton's method; a few
-    thousand rows of three features need nothing bigger)."""
-    design = np.hstack([features, np.ones((len(features), 1))])
-    y = on_topic.astype(float)
-    balance = np.where(y == 1, 0.5 / y.mean(), 0.5 / (1 - y.mean()))
-    w = np.zeros(design.shape[1])
-    for _ in range(50):
-        p = 1.0 / (1.0 + np.exp(-design @ w))
-        gradient = design.T @ (balance * (p - y)) + l2 * w
-        hessian = (design * (balance * p * (1 - p))[:, None]).T @ design + l2 * np.eye(len(w))
-        w -= np.linalg.solve(hessian, gradient)
-    return w[:-1], float(w[-1])

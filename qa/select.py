@@ -18,7 +18,6 @@ slice of a document: spans carry document offsets.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -26,6 +25,7 @@ import numpy as np
 
 from qa.answer_scorer import AnswerScorer, Candidate, answer_scorer, candidate_features
 from qa.expected import expected_kinds
+from qa.logistic import squash
 from qa.models import Status
 from qa.values import Value, find_values
 from qa.reader import CARD_PATH, Reader
@@ -122,12 +122,13 @@ def candidates_in(hit: Hit, guess: SpanGuess, kinds: frozenset[str]) -> list[tup
     """The reader's own span of a sentence (True), and each value of an asked-for kind in the sentence
     with the reader's score for it (False): "In what year ..." is answered by a year of the sentence
     even where the reader's own pick is a name."""
-    own = span_of(hit, guess)
+    values = find_values(hit.passage.text)  # found once: the widening and the candidates read the same
+    own = span_of(hit, guess, values)
     found = [(own, True)] if own else []
     if not kinds:
         return found
     base = hit.passage.start
-    for value in find_values(hit.passage.text):
+    for value in values:
         if value.kind not in kinds or (own is not None and own.text == value.text):
             continue
         margin = guess.margin_of(value.start, value.end)
@@ -136,12 +137,13 @@ def candidates_in(hit: Hit, guess: SpanGuess, kinds: frozenset[str]) -> list[tup
     return found
 
 
-def span_of(hit: Hit, guess: SpanGuess) -> Span | None:
+def span_of(hit: Hit, guess: SpanGuess, values: list[Value] | None = None) -> Span | None:
     """The reader's span in a sentence, as document offsets, made whole: widened to the typed values
-    it touches, but never across words into a second value ("11.2 km along the old dock road and has
-    14" becomes the one of the two values the reader scores higher)."""
+    it touches (`values`: the sentence's, found here when not given), but never across words into a
+    second value ("11.2 km along the old dock road and has 14" becomes the one of the two values the
+    reader scores higher)."""
     sentence = hit.passage.text
-    values = find_values(sentence)
+    values = find_values(sentence) if values is None else values
     start, end = whole_values(values, guess.start, guess.end)
     margin = guess.margin
     touched = [v for v in values if start <= v.start and v.end <= end]
@@ -172,7 +174,7 @@ def whole_values(values: list[Value], start: int, end: int) -> tuple[int, int]:
 
 
 def confidence_of(margin: float) -> float:
-    return round(1.0 / (1.0 + math.exp(-max(min(margin, 30.0), -30.0))), 3)
+    return squash(margin)
 
 
 class Selector:
