@@ -46,7 +46,7 @@ from squad_data import (  # noqa: E402
 
 from qa import reader  # noqa: E402
 from qa.spans import NEG, answer_mask  # noqa: E402
-from qa.corpus import sentence_spans  # noqa: E402
+from qa.segment import sentence_spans  # noqa: E402
 from qa.embedding import bundled_minilm_dir  # noqa: E402
 from qa.tokens import tokenize  # noqa: E402
 

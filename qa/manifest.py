@@ -9,6 +9,7 @@ start would re-embed it back; only an explicit rebuild takes it over.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections import Counter
@@ -37,16 +38,38 @@ class CorpusMismatch(IndexUnavailable):
 
 
 def read_manifest(index_dir: Path) -> dict | None:
-    """The manifest, or None when it is missing, half-written or not a manifest at all."""
+    """The manifest, or None when it is missing, half-written or not a manifest at all. A start asks
+    for it several times and at 20,000 documents it is megabytes of JSON, so the last one parsed is
+    kept while the file stays the same; each call gets its own top-level dict (nested records are
+    shared: read them, don't change them)."""
+    path = Path(index_dir) / MANIFEST
     try:
-        manifest = json.loads((Path(index_dir) / MANIFEST).read_text(encoding="utf-8"))
+        info = path.stat()
+        stamp = (str(path.resolve()), info.st_mtime_ns, info.st_size, info.st_ino)
+        if _last_read and _last_read[0] == stamp:
+            return dict(_last_read[1])
+        manifest = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return manifest if isinstance(manifest, dict) else None
+    if not isinstance(manifest, dict):
+        return None
+    _last_read[:] = [stamp, manifest]
+    return dict(manifest)
 
 
-def write_manifest(index_dir: Path, corpus: Corpus, model_id: str, store: dict, complete: bool) -> None:
-    """`store` says where the vectors are: {"collection": name, "chroma_server": "host:port" | None}."""
+_last_read: list = []  # [(path, mtime_ns, size, inode), manifest] of the last manifest parsed
+
+
+def keys_digest(keys: list[str]) -> str:
+    """One hash of an index's passage keys, in order: equal digests, the same passages."""
+    return hashlib.sha256("\n".join(keys).encode("utf-8")).hexdigest()
+
+
+def write_manifest(index_dir: Path, corpus: Corpus, model_id: str, store: dict, complete: bool,
+                   keys: list[str] | None = None) -> bool:
+    """`store` says where the vectors are: {"collection": name, "chroma_server": "host:port" | None};
+    `keys` are the index's passage keys (their digest lets the next start trust the store without
+    reading its ids). The file is written only when its content changes; True when it was."""
     passages = Counter(p.doc_id for p in corpus.passages)
     manifest = {
         "schema_version": SCHEMA_VERSION,
@@ -56,12 +79,16 @@ def write_manifest(index_dir: Path, corpus: Corpus, model_id: str, store: dict, 
         "collection": store["collection"],
         "corpus": corpus.folder,  # whose index this is: another corpus is refused, not synced
         "chroma_server": store["chroma_server"],
+        "keys_sha256": keys_digest(keys) if keys is not None else None,
         "documents": {
             d.doc_id: {"sha256": d.sha256, "passages": passages.get(d.doc_id, 0), "path": d.path}
             for d in corpus.documents
         },
     }
+    if read_manifest(index_dir) == manifest:
+        return False
     write_text_atomically(Path(index_dir) / MANIFEST, json.dumps(manifest, indent=1))
+    return True
 
 
 def vectors_reusable(index_dir: Path, model_id: str) -> bool:

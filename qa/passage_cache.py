@@ -10,7 +10,7 @@ Every file is still read and hashed: `Document.text` must be the file's text in 
 docs/scaling.md), and it would trust a modification time that copies and checkouts preserve.
 
 The cache is derived data. A file of another schema, of other segmenting code (a fingerprint of
-qa/corpus.py and the pysbd version), unreadable or garbled is ignored: everything is re-segmented and
+qa/segment.py and the pysbd version), unreadable or garbled is ignored: everything is re-segmented and
 the file rewritten. It is replaced atomically, so a killed start leaves the old file or the new one.
 """
 
@@ -24,8 +24,8 @@ from pathlib import Path
 
 import pysbd
 
-import qa.corpus
-from qa.corpus import make_passage, split_passages
+import qa.segment
+from qa.segment import make_passage, split_passages
 from qa.files import write_text_atomically
 from qa.models import Document, Passage
 
@@ -37,8 +37,8 @@ SCHEMA_VERSION = 1
 
 @lru_cache(maxsize=1)
 def segmenter_fingerprint() -> str:
-    """Changes whenever the passages of a text could: any edit to qa/corpus.py or another pysbd."""
-    source = Path(qa.corpus.__file__).read_bytes()
+    """Changes whenever the passages of a text could: any edit to qa/segment.py or another pysbd."""
+    source = Path(qa.segment.__file__).read_bytes()
     return hashlib.sha256(source + pysbd.__version__.encode()).hexdigest()[:16]
 
 

@@ -122,6 +122,9 @@ class VectorStore:
     def keys(self) -> set[str]:
         return set(self.collection.get(include=[])["ids"])
 
+    def count(self) -> int:
+        return self.collection.count()
+
     def add(self, keys: list[str], vectors: np.ndarray, doc_ids: list[str]) -> None:
         # offsets live in the corpus: they shift when a document is edited
         self.collection.add(ids=keys, embeddings=vectors, metadatas=[{"doc_id": d} for d in doc_ids])

@@ -37,3 +37,20 @@ def bm25_scores(bm25, query_terms: list[str]) -> dict[int, float]:
     """BM25 score of every passage holding at least one query term, by row (from `score_array`)."""
     total, rows = bm25.score_array(query_terms)
     return dict(zip(rows.tolist(), total[rows].tolist()))
+
+
+def refuse_to_open(monkeypatch, path: Path) -> None:
+    """Fault injection: opening `path` fails with EACCES, as for a file we may not read (chmod 000
+    does not stop root, who runs these tests)."""
+    import builtins
+    import errno
+    import os
+
+    real_open = builtins.open
+
+    def guarded_open(file, *args, **kwargs):
+        if isinstance(file, (str, os.PathLike)) and Path(file) == path:
+            raise PermissionError(errno.EACCES, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", guarded_open)

@@ -12,6 +12,7 @@ import pytest
 
 import qa.corpus
 from qa.corpus import load_corpus
+from helpers import refuse_to_open
 
 DOC_000 = "000_4c55fd7b660ac3d2"
 DOC_001 = "001_ba940ec7e439679a"
@@ -200,14 +201,7 @@ def test_a_bad_file_is_skipped_with_one_warning_and_the_rest_loads(corpus_dir, c
 def test_an_unreadable_file_is_skipped_with_one_warning(corpus_dir, caplog, monkeypatch):
     # We run as root, where chmod 000 still reads; inject the PermissionError for one path instead.
     locked = write(corpus_dir, "locked.txt", "A perfectly good article nobody may read.\n")
-    real_read_text = Path.read_text
-
-    def read_text(self, *args, **kwargs):
-        if self == locked:
-            raise PermissionError(13, "Permission denied", str(self))
-        return real_read_text(self, *args, **kwargs)
-
-    monkeypatch.setattr(Path, "read_text", read_text)
+    refuse_to_open(monkeypatch, locked)
     with caplog.at_level(logging.WARNING, logger="qa.corpus"):
         corpus = load_corpus(corpus_dir)
     assert [d.doc_id for d in corpus.documents] == SEED_IDS

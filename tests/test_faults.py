@@ -40,6 +40,7 @@ import pytest
 import qa.index
 import qa.manifest
 from qa.cli import main as qa_main
+from helpers import refuse_to_open
 from qa.corpus import load_corpus
 from qa.engine import Engine
 from qa.index import passage_key
@@ -204,14 +205,7 @@ def test_an_unreadable_file_is_skipped_and_named(corpus_dir, seed_store, tmp_pat
     # Simulated: as root, chmod 000 does not stop reading (see the next test).
     locked = corpus_dir / "locked.txt"
     locked.write_text("Kyiv said the locked article is about minerals.\n", encoding="utf-8")
-    real_read_text = Path.read_text
-
-    def read_text(self, *args, **kwargs):
-        if self == locked:
-            raise PermissionError(errno.EACCES, "Permission denied", str(self))
-        return real_read_text(self, *args, **kwargs)
-
-    monkeypatch.setattr(Path, "read_text", read_text)
+    refuse_to_open(monkeypatch, locked)
     with caplog.at_level(logging.WARNING):
         assert qa_main(["index", "--corpus", str(corpus_dir), "--index", str(index_dir)]) == 0
     assert f"skipping {locked}: unreadable (Permission denied)" in warnings_in(caplog)

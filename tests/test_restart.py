@@ -16,10 +16,13 @@ import pytest
 
 import qa.index
 import qa.passage_cache
-from qa.corpus import load_corpus, split_passages
+import qa.store
+from qa.corpus import load_corpus
+from qa.segment import split_passages
 from qa.engine import Engine
 from qa.bm25 import InvertedBM25
 from qa.index import BM25_CACHE, HybridIndex
+from qa.manifest import MANIFEST
 from qa.tokens import tokenize, tokenizer_fingerprint
 
 from helpers import bm25_scores
@@ -226,6 +229,61 @@ def test_a_damaged_bm25_cache_is_rebuilt_from_the_text(corpus_dir, index_dir, em
     again.sync()
     assert bm25_scores(again.bm25, tokenize(QUESTION)) == bm25_scores(first.bm25, tokenize(QUESTION))
     assert HybridIndex(load_corpus(corpus_dir), index_dir, embedder)._bm25_cache_up_to_date  # rewritten
+
+
+# --- the vector store ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def ids_read(monkeypatch) -> list[int]:
+    """One entry per read of every id in the vector store (the real read still runs)."""
+    calls: list[int] = []
+    real_keys = qa.store.VectorStore.keys
+
+    def counting_keys(self):
+        calls.append(1)
+        return real_keys(self)
+
+    monkeypatch.setattr(qa.store.VectorStore, "keys", counting_keys)
+    return calls
+
+
+def test_an_unchanged_index_restarts_without_reading_ids_or_rewriting_its_manifest(
+    corpus_dir, index_dir, embedder, ids_read
+):
+    HybridIndex(load_corpus(corpus_dir), index_dir, embedder).sync()
+    written = (index_dir / MANIFEST).stat().st_mtime_ns
+    ids_read.clear()
+
+    index = HybridIndex(load_corpus(corpus_dir), index_dir, embedder)
+    report = index.sync()
+    assert (ids_read, report.embedded, report.deleted) == ([], 0, 0)
+    assert (index_dir / MANIFEST).stat().st_mtime_ns == written
+    assert index.dense_search(embedder.encode_query(QUESTION), 3)  # and it searches as before
+
+
+def test_a_store_that_lost_vectors_behind_the_index_is_read_and_refilled(corpus_dir, index_dir, embedder, ids_read):
+    first = HybridIndex(load_corpus(corpus_dir), index_dir, embedder)
+    first.sync()
+    first.collection.delete(ids=first.keys[:3])
+    ids_read.clear()
+
+    report = HybridIndex(load_corpus(corpus_dir), index_dir, embedder).sync()
+    assert (len(ids_read), report.embedded) == (1, 3)
+
+
+def test_an_edited_article_is_synced_and_the_next_start_trusts_the_store_again(
+    corpus_dir, index_dir, embedder, ids_read
+):
+    HybridIndex(load_corpus(corpus_dir), index_dir, embedder).sync()
+    append_sentence(corpus_dir, EDITED_DOC, "Talks resume in Riyadh next week.")
+    ids_read.clear()
+    assert HybridIndex(load_corpus(corpus_dir), index_dir, embedder).sync().embedded == 1
+    assert len(ids_read) == 1  # the keys changed: the store's ids are read to find what to embed
+
+    ids_read.clear()
+    assert HybridIndex(load_corpus(corpus_dir), index_dir, embedder).sync().embedded == 0
+    assert ids_read == []
 
 
 # --- the engine ------------------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from helpers import import_bench
 
-from qa.corpus import sentence_spans
+from qa.segment import sentence_spans
 
 train_reader = import_bench("train_reader")
 

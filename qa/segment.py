@@ -1,0 +1,132 @@
+"""segment: a document -> its sentence passages, with exact character offsets.
+
+Segmenting never works on a cleaned copy: newlines become spaces (same length) before the text goes
+to the segmenter (pysbd), so every passage satisfies `doc.text[p.start:p.end] == p.text`. Passages
+depend only on a document's text and on this module (and pysbd): qa/passage_cache.py keeps them per
+text hash, fingerprinted by this file, so an edit here (and only here) re-segments every article.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import pysbd
+
+from qa.models import Document, Passage
+
+HEADLINE_MAX_CHARS = 200
+_BLOCK = re.compile(r"[^\n]*\S[^\n]*(?:\n[^\n]*\S[^\n]*)*")
+_SENTENCE_END = re.compile(r"""[.!?…]["'”’)\]]*\s*$""")
+# Site furniture rather than reporting: comment policies, copyright lines, calls to subscribe or
+# share. Matched per passage, so one stray phrase in a real sentence of reporting is not enough:
+# the passage must be mostly about the reader or the site.
+_BOILERPLATE = re.compile(
+    r"comments? (?:posted|section|are|here)|refrain from|all rights reserved|copyright (?:©|\(c\)|\d{4})|"
+    r"subscribe (?:to|for|now)|sign up for|click here|follow us on|share this article|"
+    r"read more:|terms of (?:use|service)|privacy policy",
+    re.IGNORECASE,
+)
+
+
+def first_line(text: str) -> str:
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")
+
+
+def is_headline(line: str) -> bool:
+    """A headline is a short first line that does not read as a finished sentence."""
+    return len(line) <= HEADLINE_MAX_CHARS and not _SENTENCE_END.search(line)
+
+
+@lru_cache(maxsize=1)
+def _segmenter() -> pysbd.Segmenter:
+    return pysbd.Segmenter(language="en", clean=False)
+
+
+def split_passages(doc: Document) -> list[Passage]:
+    """Sentences of the body, minus the headline line, repeated lines and site boilerplate."""
+    spans: list[tuple[int, int]] = []
+    seen: set[str] = set()
+    headline_key = _line_key(first_line(doc.text)) if is_headline(first_line(doc.text)) else None
+    for block_start, block_end in body_blocks(doc.text):
+        for start, end in sentence_spans(doc.text, block_start, block_end):
+            key = _line_key(doc.text[start:end])
+            if key in seen or key == headline_key:
+                continue
+            seen.add(key)
+            spans.append((start, end))
+    spans = without_trailing_furniture(doc.text, spans)
+    return [
+        make_passage(doc.doc_id, start, end, doc.text[start:end])
+        for start, end in spans
+        if not is_boilerplate(doc.text[start:end])
+    ]
+
+
+def without_trailing_furniture(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Drop the footer: trailing paragraphs in which any sentence is site furniture.
+
+    A comment policy or copyright notice sits at the end of a page with its neighbours ("Please keep
+    the discussion civil"), which carry no cue of their own; the whole paragraph goes. Reporting
+    ends the footer: we stop at the first paragraph from the end with no furniture in it.
+    """
+    paragraphs = _paragraphs(text, spans)
+    while paragraphs and any(is_boilerplate(text[s:e]) for s, e in paragraphs[-1]):
+        paragraphs.pop()
+    return [span for paragraph in paragraphs for span in paragraph]
+
+
+def _paragraphs(text: str, spans: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
+    """Consecutive sentences grouped by line: a newline between two sentences starts a new group."""
+    groups: list[list[tuple[int, int]]] = []
+    for span in spans:
+        if groups and "\n" not in text[groups[-1][-1][1] : span[0]]:
+            groups[-1].append(span)
+        else:
+            groups.append([span])
+    return groups
+
+
+def make_passage(doc_id: str, start: int, end: int, text: str) -> Passage:
+    return Passage(passage_id=f"{doc_id}@{start}:{end}", doc_id=doc_id, start=start, end=end, text=text)
+
+
+def body_blocks(text: str) -> list[tuple[int, int]]:
+    """Paragraph spans: runs of non-blank lines.
+
+    Lines inside a run are joined for the segmenter, because hard-wrapped text breaks sentences
+    across lines; a line ending a sentence still ends it.
+    """
+    return [(m.start(), m.end()) for m in _BLOCK.finditer(text)]
+
+
+def sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Sentence offsets within text[start:end], found by pysbd on a newline-flattened copy."""
+    block = text[start:end].replace("\n", " ")
+    spans = []
+    cursor = 0
+    for sentence in _segmenter().segment(block):
+        stripped = sentence.strip()
+        if not stripped:
+            continue
+        at = block.find(stripped, cursor)
+        if at < 0:  # the segmenter altered the text; fall back to the whole block rather than guess
+            return [_strip_span(text, start, end)]
+        spans.append((start + at, start + at + len(stripped)))
+        cursor = at + len(stripped)
+    return spans
+
+
+def _strip_span(text: str, start: int, end: int) -> tuple[int, int]:
+    chunk = text[start:end]
+    left = len(chunk) - len(chunk.lstrip())
+    right = len(chunk.rstrip())
+    return start + left, start + right
+
+
+def _line_key(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def is_boilerplate(sentence: str) -> bool:
+    return bool(_BOILERPLATE.search(sentence))
