@@ -84,13 +84,32 @@ class UnusableFile(Exception):
     """A file that cannot be an article: the message says why, for the warning."""
 
 
+@dataclass(frozen=True)
+class TextFacts:
+    """What a start derives from an article's text, besides its passages: the key its duplicates share,
+    its title and its date."""
+
+    content_key: str
+    title: str
+    date: date | None
+
+
+def text_facts(text: str, sha256: str | None = None) -> TextFacts:
+    """The facts of a text, worked out (`sha256` is for memories keyed by it; unused here)."""
+    title, doc_date = parse_title_and_date(text)
+    return TextFacts(content_key(text), title, doc_date)
+
+
 def load_corpus(
-    corpus_dir: str | Path, segment: Callable[[Document], list[Passage]] | None = None
+    corpus_dir: str | Path,
+    segment: Callable[[Document], list[Passage]] | None = None,
+    facts: Callable[[str, str], TextFacts] | None = None,
 ) -> Corpus:
     """Read every article of a folder; bad files are skipped with one warning each.
 
-    `segment` turns a document into its passages (default `split_passages`); the engine passes one
-    that remembers them across starts (qa.passage_cache)."""
+    `segment` turns a document into its passages (default `split_passages`) and `facts(text, sha256)`
+    gives a text's `TextFacts` (default `text_facts`); the engine passes the ones that remember them
+    across starts (qa.passage_cache)."""
     folder = Path(corpus_dir)
     # FileNotFoundError for both: callers treat "no folder of articles there" alike (exit code 2).
     if folder.is_file():  # an article named where its folder was meant
@@ -103,7 +122,7 @@ def load_corpus(
     by_id: dict[str, Document] = {}  # a dict, not a scan of `documents`: that was quadratic in the corpus
     for path in article_files(folder):
         try:
-            doc = read_document(path)
+            doc, key = read_document(path, facts or text_facts)
         except UnusableFile as err:
             skipped.append(_skip(path, str(err)))
             continue
@@ -112,7 +131,6 @@ def load_corpus(
             skipped.append(_skip(path, f"another file already has the id {doc.doc_id!r}: {same_id.path}"))
             continue
         # A repost under another name must not count as a second source agreeing with the first.
-        key = content_key(doc.text)
         if key in first_with_text:
             skipped.append(_skip(path, f"duplicate of {first_with_text[key]} (same text)"))
             continue
@@ -146,21 +164,17 @@ def _skip(path: Path, reason: str) -> SkippedFile:
     return SkippedFile(path=str(path), reason=reason)
 
 
-def read_document(path: Path) -> Document:
+def read_document(path: Path, facts: Callable[[str, str], TextFacts] = text_facts) -> tuple[Document, str]:
+    """The article at `path`, and the key its duplicates share (`content_key`)."""
     location = str(path)  # once: a start reads every file, and each str() of a Path costs again
     text, encoding = read_article_text(location)
     if encoding != "utf-8":  # a guess, however good: say which, so a garbled article can be explained
         log.warning("read %s as %s (not UTF-8)", location, encoding)
-    title, doc_date = parse_title_and_date(text)
-    return Document(
-        doc_id=path.stem,
-        path=location,
-        title=title,
-        date=doc_date,
-        text=text,
-        sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
-        encoding=encoding,
-    )
+    sha256 = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    known = facts(text, sha256)
+    document = Document(doc_id=path.stem, path=location, title=known.title, date=known.date, text=text,
+                        sha256=sha256, encoding=encoding)
+    return document, known.content_key
 
 
 def read_article_text(path: str | Path) -> tuple[str, str]:

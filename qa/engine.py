@@ -126,7 +126,8 @@ class Engine:
         self.corpus_dir = Path(corpus_dir) if corpus_dir else default_corpus_dir()
         self.index_dir = Path(index_dir) if index_dir else default_index_dir(self.corpus_dir)
         passage_cache = PassageCache(self.index_dir, fresh=rebuild)  # unchanged articles are not re-segmented
-        self.corpus: Corpus = load_corpus(self.corpus_dir, segment=passage_cache.passages_of)
+        self.corpus: Corpus = load_corpus(self.corpus_dir, segment=passage_cache.passages_of,
+                                          facts=passage_cache.facts_of)
         if not self.corpus.documents:  # every question would abstain: say why now instead
             skipped = "; ".join(f"{Path(s.path).name}: {s.reason}" for s in self.corpus.skipped[:5])
             raise FileNotFoundError(

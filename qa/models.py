@@ -8,6 +8,7 @@ cleaned copy.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
@@ -28,10 +29,13 @@ class Document(BaseModel):
     encoding: str = "utf-8"  # what the file was read as: UTF-8, or the encoding detected (e.g. cp1252)
 
 
-class Passage(BaseModel):
-    """One sentence of a document, with its exact place in the document text."""
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """One sentence of a document, with its exact place in the document text.
 
-    model_config = ConfigDict(frozen=True)
+    A plain frozen dataclass, not a pydantic model like the records around it: a start makes one per
+    sentence of the corpus from offsets it has already checked, and validating 100,000 of them was
+    0.8 s of a restart. It never leaves the engine (an `Answer` carries `Citation`s)."""
 
     passage_id: str
     doc_id: str

@@ -26,7 +26,7 @@ from qa.manifest import MANIFEST
 from qa.tokens import tokenize, tokenizer_fingerprint
 
 from helpers import bm25_scores
-from qa.passage_cache import CACHE_FILE, PassageCache
+from qa.passage_cache import CACHE_FILE, SCHEMA_VERSION, PassageCache
 
 EDITED_DOC = "001_ba940ec7e439679a"
 QUESTION = "How far did Ukrainian troops advance into Kursk?"
@@ -62,7 +62,7 @@ def tokenized(monkeypatch) -> list[str]:
 def start(corpus_dir: Path, index_dir: Path, **options):
     """What Engine.__init__ does with the corpus: load it through the index folder's passage cache."""
     cache = PassageCache(index_dir, **options)
-    corpus = load_corpus(corpus_dir, segment=cache.passages_of)
+    corpus = load_corpus(corpus_dir, segment=cache.passages_of, facts=cache.facts_of)
     cache.save()
     return corpus
 
@@ -140,7 +140,7 @@ def test_a_fresh_cache_segments_everything_again(corpus_dir, index_dir, segmente
 DAMAGE = {
     "garbage bytes": lambda text: "\x89PNG\x00\x01 not json",
     "truncated": lambda text: text[: len(text) // 2],
-    "another schema": lambda text: text.replace('"schema_version":1', '"schema_version":99'),
+    "another schema": lambda text: text.replace(f'"schema_version":{SCHEMA_VERSION}', '"schema_version":99'),
     "other segmenting code": lambda text: text.replace('"segmenter":"', '"segmenter":"0ther'),
     "spans past the text": lambda text: json.dumps(
         {**json.loads(text), "spans": {sha: [0, 10**9] for sha in json.loads(text)["spans"]}}
@@ -165,6 +165,51 @@ def test_a_corrupt_or_foreign_cache_is_ignored_re_segmented_and_rewritten(corpus
     segmented.clear()
     start(corpus_dir, index_dir)  # the rewritten file serves the next start
     assert segmented == []
+
+
+@pytest.fixture
+def facts_worked_out(monkeypatch) -> list[str]:
+    """The first line of every text whose facts (duplicate key, title, date) are worked out from now on."""
+    calls: list[str] = []
+    real = qa.passage_cache.text_facts
+
+    def counting_text_facts(text, sha256=None):
+        calls.append(text.splitlines()[0])
+        return real(text)
+
+    monkeypatch.setattr(qa.passage_cache, "text_facts", counting_text_facts)
+    return calls
+
+
+def test_an_unchanged_corpus_restarts_without_working_out_titles_dates_or_duplicate_keys(
+    corpus_dir, index_dir, facts_worked_out
+):
+    first = start(corpus_dir, index_dir)
+    assert len(facts_worked_out) == 4
+    facts_worked_out.clear()
+    again = start(corpus_dir, index_dir)
+    assert facts_worked_out == []
+    assert [(d.title, d.date) for d in again.documents] == [(d.title, d.date) for d in first.documents]
+
+
+@pytest.mark.parametrize("damage", ["other title code", "garbled facts"])
+def test_facts_from_other_code_are_worked_out_again_and_the_offsets_kept(
+    corpus_dir, index_dir, segmented, facts_worked_out, damage
+):
+    first = start(corpus_dir, index_dir)
+    cache = index_dir / CACHE_FILE
+    payload = json.loads(cache.read_text(encoding="utf-8"))
+    if damage == "other title code":
+        payload["facts_code"] = "0ther"
+    else:
+        payload["facts"] = {sha: ["key", 7, "not a date"] for sha in payload["facts"]}
+    cache.write_text(json.dumps(payload), encoding="utf-8")
+
+    segmented.clear()
+    facts_worked_out.clear()
+    again = start(corpus_dir, index_dir)
+    assert (len(segmented), len(facts_worked_out)) == (0, 4)
+    assert [(d.title, d.date) for d in again.documents] == [(d.title, d.date) for d in first.documents]
 
 
 def test_a_folder_that_refuses_the_cache_costs_only_speed(corpus_dir, tmp_path, caplog):
