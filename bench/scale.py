@@ -12,10 +12,13 @@ Each size is measured in its own processes, so peak RSS is per size:
            then warm answer() latency over SQuAD questions never asked before (query caches
            cleared before every question), with a per-stage breakdown
   restart  new process on the built index: time to first answer and its peak RSS
+  warm     (with --reuse) new process on the built index: warm answer() latency, as after a build
 
 A restart prints its stages (passage cache, BM25 from saved counts, Chroma, vector cache, reader).
 
-Run: .venv/bin/python bench/scale.py [--sizes 1000 10000 100000] [--questions 60] [--profile]
+Run: .venv/bin/python bench/scale.py [--sizes 1000 10000 100000] [--questions 60] [--profile] [--keep DIR]
+     .venv/bin/python bench/scale.py --reuse DIR/qa-scale-XXXX [--sizes ...]   (restart + warm answers on
+     the corpora and indexes an earlier --keep run left, without building: minutes instead of ~20)
 """
 
 from __future__ import annotations
@@ -173,7 +176,7 @@ def child(mode: str, corpus_dir: Path, index_dir: Path, question_file: Path, pro
     engine.answer(questions[0])
     result["first_answer_s"] = time.perf_counter() - t1
     result["to_first_answer_s"] = time.perf_counter() - t_start
-    if mode == "build":
+    if mode in ("build", "warm"):
         for q in questions[1:WARMUP_QUESTIONS]:
             engine.answer(q)
         if profile:
@@ -259,6 +262,48 @@ def measure(sizes: list[int], questions: int, restart: bool, profile: bool, keep
     return rows
 
 
+def measure_reused(work: Path, sizes: list[int]) -> list[dict]:
+    """Restart and warm answers on indexes an earlier `--keep` run built (nothing is built here)."""
+    rows = []
+    for size in sizes:
+        folder, index_dir, qfile = work / f"corpus-{size}", work / f"index-{size}", work / f"questions-{size}.json"
+        if not (folder.is_dir() and index_dir.is_dir() and qfile.is_file()):
+            raise SystemExit(f"{work} has no built {size:,}-passage corpus (run with --keep first)")
+        args = ["bench/scale.py", "--child", "restart", "--corpus", str(folder), "--index", str(index_dir),
+                "--question-file", str(qfile)]
+        print(f"\n[{size:,} passages] restart and warm answers on the kept index ... ({load_average()})", flush=True)
+        again = json.loads(run_child(args))
+        print(_restart_lines(again), flush=True)
+        args[2] = "warm"
+        warm = json.loads(run_child(args))
+        print(_warm_lines(warm), flush=True)
+        rows.append({"size": size, "restart": again, "warm": warm})
+    return rows
+
+
+def _warm_lines(w: dict) -> str:
+    totals = [v * 1000 for v in w["stages"]["total"]]
+    return "\n".join([f"  warm answer() over {len(totals)} new questions: p50 {percentile(totals, .5):.1f} ms, "
+                      f"p95 {percentile(totals, .95):.1f} ms; peak RSS {w['peak_rss_mb']:.0f} MB",
+                      *stage_table(w["stages"], indent="    ")])
+
+
+def print_reused_table(rows: list[dict]) -> None:
+    print("\nrestart and warm answers on kept indexes (no build in this run)")
+    print(f"{'passages':>9} {'docs':>7} {'restart s':>9} {'restart RSS':>11} {'ans p50':>8} {'ans p95':>8} "
+          f"{'p50 vs 1st':>10} {'p95 vs 1st':>10}")
+    first = [v * 1000 for v in rows[0]["warm"]["stages"]["total"]] if rows else []
+    for row in rows:
+        r, w = row["restart"], row["warm"]
+        totals = [v * 1000 for v in w["stages"]["total"]]
+        print(f"{r['passages']:>9,} {r['documents']:>7,} {r['to_first_answer_s']:>9.2f} {r['peak_rss_mb']:>11.0f} "
+              f"{percentile(totals, .5):>8.1f} {percentile(totals, .95):>8.1f} "
+              f"x{percentile(totals, .5) / percentile(first, .5):>9.2f} x{percentile(totals, .95) / percentile(first, .95):>9.2f}")
+    t = TARGETS_100K
+    print(f"targets at 100k: restart to first answer <= {t['restart_s']} s, peak RSS <= {t['rss_mb']} MB, "
+          f"answer p50 <= x{t['p50_vs_1k']} and p95 <= x{t['p95_vs_1k']} the 1k row's")
+
+
 def _build_lines(b: dict) -> str:
     phases = ", ".join(f"{k} {v:.1f} s" for k, v in b["phases"].items())
     totals = [v * 1000 for v in b["stages"]["total"]]
@@ -339,7 +384,9 @@ def main() -> None:
     parser.add_argument("--no-restart", action="store_true", help="skip the restart measurement")
     parser.add_argument("--profile", action="store_true", help="write cProfile reports next to the indexes")
     parser.add_argument("--keep", type=Path, help="build under this folder and keep it")
-    parser.add_argument("--child", choices=["build", "restart"], help=argparse.SUPPRESS)
+    parser.add_argument("--reuse", type=Path, help="a folder an earlier --keep run left (qa-scale-XXXX): "
+                        "measure restart and warm answers on its indexes, build nothing")
+    parser.add_argument("--child", choices=["build", "restart", "warm"], help=argparse.SUPPRESS)
     parser.add_argument("--corpus", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--index", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--question-file", type=Path, help=argparse.SUPPRESS)
@@ -348,6 +395,9 @@ def main() -> None:
         print(json.dumps(child(args.child, args.corpus, args.index, args.question_file, args.profile)))
         return
     sizes = [int(s) for arg in args.sizes for s in arg.split(",") if s]
+    if args.reuse:
+        print_reused_table(measure_reused(args.reuse, sizes))
+        return
     rows = measure(sizes, args.questions, not args.no_restart, args.profile, args.keep)
     print_table(rows)
 
