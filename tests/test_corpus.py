@@ -261,6 +261,24 @@ def test_an_article_that_is_not_utf8_is_read_in_its_own_encoding_and_says_which(
     assert [r.getMessage() for r in warnings_naming(caplog, path)] == [f"read {path} as {doc.encoding} (not UTF-8)"]
 
 
+LINE_ENDINGS = {
+    "Windows (CR LF)": b"Kyiv offered a deal.\r\nWashington answered on Friday.\r\n",
+    "old Mac (lone CR)": b"Kyiv offered a deal.\rWashington answered on Friday.\r",
+    "mixed, and a CR before a blank line": b"Kyiv offered a deal.\r\n\rWashington answered.\nOn Friday.\r\n",
+}
+
+
+@pytest.mark.parametrize("raw", LINE_ENDINGS.values(), ids=LINE_ENDINGS.keys())
+def test_line_endings_are_read_as_read_text_reads_them_and_offsets_hold(tmp_path, raw):
+    path = tmp_path / "endings.txt"
+    path.write_bytes(raw)
+    corpus = load_corpus(tmp_path)
+    [doc] = corpus.documents
+    assert doc.text == path.read_text(encoding="utf-8")
+    assert "\r" not in doc.text
+    assert all(doc.text[p.start : p.end] == p.text for p in corpus.passages)
+
+
 # Short Western articles, where look-alike code pages read as well to a detector: cp1252 it is.
 WESTERN = {
     "a Latin-1 file (cp1252 is its superset)": ("The se\u00f1or agreed, caf\u00e9 owners said.\n", "latin-1"),
