@@ -6,7 +6,7 @@ sentences re-ranked by the reader (qa.select.read_spans).
 
 --fitting prints the same table for the retrievers on the sets retrieval is fitted on instead
 (DESIGN.md: never on the regression set): SQuAD 2.0 dev articles 1-17 (every answerable question),
-the seed calibration questions and the paraphrased Pharmacy set (tests/calibration). There a hit is
+the seed calibration questions, the paraphrased Pharmacy set and the written news (tests/calibration). There a hit is
 a passage that holds a gold answer (for SQuAD, in the question's own paragraph). The reader rows are
 left out: the reader trained on most of those SQuAD articles.
 Run: .venv/bin/python bench/retrieval.py [--questions FILE] [--repeat N] [--fitting]
@@ -137,7 +137,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def fitting_sets(tmp: Path) -> dict[str, tuple[Engine, list[dict]]]:
     """name -> (an engine over its corpus, its answerable questions); SQuAD only where its file is."""
-    from calibrate_threshold import calibration_sets
+    from calibrate_threshold import CALIBRATION, CALIBRATION_FILES, calibration_corpora
     from squad_data import DEFAULT_SQUAD, load_articles, split, write_corpus
 
     sets = {}
@@ -147,8 +147,8 @@ def fitting_sets(tmp: Path) -> dict[str, tuple[Engine, list[dict]]]:
         sets["SQuAD 1-17"] = (Engine(corpus_dir=tmp / "squad", index_dir=tmp / "squad-index"), questions)
     else:
         print(f"SQuAD 2.0 dev not found at {DEFAULT_SQUAD}: SQuAD 1-17 is left out")
-    for name, (questions_file, corpus) in calibration_sets(tmp).items():
-        questions = [q for q in load_questions(questions_file) if q["answerable"]]
+    for name, corpus in calibration_corpora(tmp).items():
+        questions = [q for q in load_questions(CALIBRATION / CALIBRATION_FILES[name]) if q["answerable"]]
         sets[f"calibration: {name}"] = (Engine(corpus_dir=corpus, index_dir=tmp / f"{name}-index"), questions)
     return sets
 
