@@ -42,3 +42,18 @@ def test_the_better_of_the_two_rankings_takes_whichever_ranks_the_evidence_highe
 
     figures = retrieval.figures([1, 4, None, 2])
     assert figures == {"hit@1": 0.25, "hit@3": 0.5, "MRR": (1 + 1 / 4 + 1 / 2) / 4}
+
+
+def test_the_fitting_sets_are_built_from_the_calibration_corpora(tmp_path, monkeypatch):
+    # without SQuAD (patched away, so this stays quick): the seeds and the written news remain
+    import calibrate_threshold as calibrate  # the modules fitting_sets imports (bench/ is on its path)
+    import squad_data
+
+    monkeypatch.setattr(squad_data, "DEFAULT_SQUAD", tmp_path / "no-squad.json")
+    monkeypatch.setattr(calibrate, "DEFAULT_SQUAD", tmp_path / "no-squad.json")
+
+    sets = retrieval.fitting_sets(tmp_path)
+    assert set(sets) == {"calibration: seeds", "calibration: written"}
+    for engine, questions in sets.values():
+        assert questions and all(q["answers"] for q in questions)
+        assert engine.index.passages
