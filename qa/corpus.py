@@ -94,8 +94,8 @@ class TextFacts:
     date: date | None
 
 
-def text_facts(text: str, sha256: str | None = None) -> TextFacts:
-    """The facts of a text, worked out (`sha256` is for memories keyed by it; unused here)."""
+def text_facts(text: str) -> TextFacts:
+    """The facts of a text, worked out."""
     title, doc_date = parse_title_and_date(text)
     return TextFacts(content_key(text), title, doc_date)
 
@@ -122,7 +122,7 @@ def load_corpus(
     by_id: dict[str, Document] = {}  # a dict, not a scan of `documents`: that was quadratic in the corpus
     for path in article_files(folder):
         try:
-            doc, key = read_document(path, facts or text_facts)
+            doc, key = read_document(path, facts or (lambda text, sha256: text_facts(text)))
         except UnusableFile as err:
             skipped.append(_skip(path, str(err)))
             continue
@@ -164,8 +164,9 @@ def _skip(path: Path, reason: str) -> SkippedFile:
     return SkippedFile(path=str(path), reason=reason)
 
 
-def read_document(path: Path, facts: Callable[[str, str], TextFacts] = text_facts) -> tuple[Document, str]:
-    """The article at `path`, and the key its duplicates share (`content_key`)."""
+def read_document(path: Path, facts: Callable[[str, str], TextFacts]) -> tuple[Document, str]:
+    """The article at `path`, and the key its duplicates share (`content_key`); `facts(text, sha256)`
+    gives its title, date and that key."""
     location = str(path)  # once: a start reads every file, and each str() of a Path costs again
     text, encoding = read_article_text(location)
     if encoding != "utf-8":  # a guess, however good: say which, so a garbled article can be explained

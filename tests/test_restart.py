@@ -173,7 +173,7 @@ def facts_worked_out(monkeypatch) -> list[str]:
     calls: list[str] = []
     real = qa.passage_cache.text_facts
 
-    def counting_text_facts(text, sha256=None):
+    def counting_text_facts(text):
         calls.append(text.splitlines()[0])
         return real(text)
 
