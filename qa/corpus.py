@@ -120,9 +120,10 @@ def load_corpus(
     skipped: list[SkippedFile] = []
     first_with_text: dict[str, str] = {}  # content key -> the file that had this text first
     by_id: dict[str, Document] = {}  # a dict, not a scan of `documents`: that was quadratic in the corpus
+    facts = facts or (lambda text, sha256: text_facts(text))
     for path in article_files(folder):
         try:
-            doc, key = read_document(path, facts or (lambda text, sha256: text_facts(text)))
+            doc, key = read_document(path, facts)
         except UnusableFile as err:
             skipped.append(_skip(path, str(err)))
             continue

@@ -12,8 +12,8 @@ Every file is still read and hashed: `Document.text` must be the file's text in 
 save only the hash.
 
 The cache is derived data, and each half carries the fingerprint of the code that derives it: the
-offsets that of qa/segment.py and the pysbd version, the facts that of qa/corpus.py and qa/values/
-(titles, datelines). A half of another schema or other code, unreadable or garbled, is ignored and
+offsets that of qa/segment.py and the pysbd version, the facts that of qa/corpus.py, qa/segment.py
+(headline lines) and qa/values/ (datelines). A half of another schema or other code, unreadable or garbled, is ignored and
 worked out again; editing the title code does not re-segment anything. The file is replaced
 atomically, so a killed start leaves the old file or the new one.
 """
@@ -52,8 +52,10 @@ def segmenter_fingerprint() -> str:
 
 @lru_cache(maxsize=1)
 def facts_fingerprint() -> str:
-    """Changes whenever a text's facts could: any edit to qa/corpus.py or to qa/values/."""
-    sources = [Path(qa.corpus.__file__)] + sorted(Path(qa.values.__file__).parent.glob("*.py"))
+    """Changes whenever a text's facts could: any edit to qa/corpus.py, to qa/segment.py (titles use its
+    `first_line` and `is_headline`) or to qa/values/ (datelines)."""
+    sources = [Path(qa.corpus.__file__), Path(qa.segment.__file__)]
+    sources += sorted(Path(qa.values.__file__).parent.glob("*.py"))
     return hashlib.sha256(b"".join(path.read_bytes() for path in sources)).hexdigest()[:16]
 
 
