@@ -12,13 +12,15 @@ is the consensus (the reader's summed confidence breaks ties: summed alone, two 
 a wrong value outweighed four hesitant readings of the right one).
 
 A source is marked
-- agrees: its own value is the consensus, or one of its sentences about the question states the
-  consensus value (the reader can miss a value a sentence plainly states, so the claim is also looked
-  for, by qa/claims.py: the same typed value next to the same words, the same name, or all of a
-  phrase's words);
-- conflicts: it states a value of the same kind that is incompatible, either as its own confident
-  reading of the question (the slot is the question's) or next to the same words as the consensus
-  (a length is never compared with a count, a name never conflicts on a mere mention);
+- agrees: its own value is the consensus, or one of its sentences about the question (its
+  `SENTENCES_JUDGED` best retrieved) states the consensus value (the reader can miss a value a
+  sentence plainly states, so the claim is also looked for, without the reader, by qa/claims.py: the
+  same typed value next to the same words, the same name, or all of a phrase's words);
+- conflicts: it states a value of the same kind that is incompatible (or another name), either as its
+  own confident reading of the question or next to the same words as the consensus; either way the
+  words around it must be the consensus's (a length is never compared with a count, a name never
+  conflicts on a mere mention, and "nearly 20% of the land is occupied" does not contradict "70% of
+  the wealth is in three regions");
 - silent: nothing it says answers the question.
 Documents no retrieved sentence comes from are silent without any work.
 """
@@ -30,7 +32,7 @@ import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from qa.claims import judge_document, make_claim, related_sentences, source_mark
+from qa.claims import Claim, about_same_slot, judge_document, make_claim, related_sentences, source_mark
 from qa.corpus import Corpus
 from qa.models import SourceAgreement, StatedValue
 from qa.reader import CARD_PATH, Reader
@@ -41,6 +43,7 @@ from qa.values import Value, canonical_name, compatible, parse_value
 
 MAX_SOURCES_READ = 12  # documents whose own reading is asked for, best retrieved first
 SENTENCES_PER_SOURCE = 1  # seed calibration markers 0.881 with 2, 0.875 with 1, at two thirds of the cost
+SENTENCES_JUDGED = 2  # per source, looked through for the consensus claim (no reader: words and values only)
 DEFAULT_SOURCE_CUT = 0.12  # a source's reading counts from this confidence, until calibrated
 CONFLICT_CONFIDENCE = 0.5  # a reading must be at least this sure to contradict the consensus on its own
 MARKER_ORDER = {"agrees": 0, "conflicts": 1, "silent": 2}
@@ -101,7 +104,8 @@ class Agreement:
         if not candidates:
             return Agreed(list(self.corpus.silent_marks.values()), [], None, 0.0)
         consensus = max(candidates, key=lambda g: (len(g.readings), g.weight))
-        marks = self.marks(question, consensus, readings, by_doc)
+        judged = sentences_by_document(hits, self.sources_read, SENTENCES_JUDGED)
+        marks = self.marks(question, consensus, readings, judged)
         return Agreed(marks, stated_values(groups, consensus, marks), consensus.best.span,
                       combined_confidence(consensus, groups))
 
@@ -139,7 +143,7 @@ class Agreement:
             # a source that states the consensus anywhere it speaks to the question agrees, even where
             # the reader picked another value of its sentence ("nearly 20% ..., including about half")
             checked = judge_document(doc, related_sentences(hits, claim), claim)
-            if checked.marker != "agrees" and own is not None and contradicts(own, consensus):
+            if checked.marker != "agrees" and own is not None and contradicts(own, consensus, claim):
                 checked = source_mark(doc, "conflicts", own.span.hit.passage, _in_passage(own.span))
             judged[doc_id] = checked
         marks = [judged.get(doc_id, silent) for doc_id, silent in self.corpus.silent_marks.items()]
@@ -232,12 +236,22 @@ def _same_kind(a: Value | None, b: Value | None) -> bool:
             and compatible(a, b) is not None)
 
 
-def contradicts(reading: Reading, consensus: ValueGroup) -> bool:
-    """A confident reading of the question that states another value of the consensus's own kind."""
-    other = consensus.best.value
-    if reading.value is None or other is None or reading.value.kind == "name" or other.kind == "name":
+def contradicts(reading: Reading, consensus: ValueGroup, claim: Claim) -> bool:
+    """A confident reading of the question that states another value of the consensus's own kind, or
+    another name where the consensus is a name ("the Associated Press" against "Reuters"), in words
+    about the consensus's slot."""
+    if reading.confidence < CONFLICT_CONFIDENCE:
         return False
-    return reading.confidence >= CONFLICT_CONFIDENCE and compatible(reading.value, other) is False
+    best = consensus.best
+    if _is_name(reading.span.text) and _is_name(best.span.text):
+        differs = not same_value(reading, best)
+    else:
+        value, other = reading.value, best.value
+        differs = (value is not None and other is not None and "name" not in (value.kind, other.kind)
+                   and compatible(value, other) is False)
+    passage = reading.span.hit.passage
+    return differs and about_same_slot(passage.text, reading.span.start - passage.start,
+                                       reading.span.end - passage.start, claim)
 
 
 def combined_confidence(consensus: ValueGroup, groups: list[ValueGroup]) -> float:

@@ -79,7 +79,7 @@ def agreeing_span(passage: Passage, claim: Claim, doc: Document) -> tuple[int, i
     """Offsets (within the passage) of this sentence's statement of the claimed value, if any."""
     if claim.value is not None:
         for value in find_values(passage.text, reference_date=doc.date):
-            if compatible(claim.value, value) and _about_same_slot(passage.text, value, claim, loose=True):
+            if compatible(claim.value, value) and about_same_slot(passage.text, value.start, value.end, claim, loose=True):
                 return value.start, value.end
         if claim.value.kind != "name":
             return None
@@ -90,14 +90,14 @@ def agreeing_span(passage: Passage, claim: Claim, doc: Document) -> tuple[int, i
 
 def conflicting_value(passage: Passage, claim: Claim, doc: Document) -> tuple[int, int] | None:
     for value in find_values(passage.text, reference_date=doc.date):
-        if compatible(claim.value, value) is False and _about_same_slot(passage.text, value, claim):
+        if compatible(claim.value, value) is False and about_same_slot(passage.text, value.start, value.end, claim):
             return value.start, value.end
     return None
 
 
-def _about_same_slot(sentence: str, value: Value, claim: Claim, loose: bool = False) -> bool:
-    """The words around this value are the words around the answer (or the question's)."""
-    around = set(tokenize(sentence[: value.start])[-CONTEXT_WORDS:] + tokenize(sentence[value.end :])[:CONTEXT_WORDS])
+def about_same_slot(sentence: str, start: int, end: int, claim: Claim, loose: bool = False) -> bool:
+    """The words around sentence[start:end] are the words around the answer (or the question's)."""
+    around = set(tokenize(sentence[:start])[-CONTEXT_WORDS:] + tokenize(sentence[end:])[:CONTEXT_WORDS])
     if not claim.context_terms:
         return loose
     shared = len(around & claim.context_terms) / min(len(claim.context_terms), 2 * CONTEXT_WORDS)

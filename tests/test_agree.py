@@ -167,7 +167,7 @@ def test_a_report_of_a_different_valuation_conflicts(conflict_engine):
     assert all(marks[d][0] != "conflicts" for d in (DOC_000, DOC_001, DOC_003))
 
 
-def test_names_never_conflict_only_agree_or_stay_silent(conflict_engine):
+def test_a_name_merely_mentioned_near_the_topic_never_conflicts(conflict_engine):
     marks = judge(conflict_engine, "Who is Trump's special envoy for Russia and Ukraine?", DOC_001, "Keith Kellogg")
     assert marks[DOC_001][0] == "agrees"
     assert all(marker != "conflicts" for marker, _ in marks.values())
@@ -282,3 +282,26 @@ def test_a_short_answer_the_sources_do_not_confirm_is_still_marked_agreeing_in_i
     assert (own.marker, own.value) == ("agrees", answer.answer)
     assert own.citation.answer_start == answer.citations[0].answer_start
     assert all(s.marker != "conflicts" for s in answer.sources)
+
+
+BRIDGE = {
+    "bridge_a.txt": "2024-05-06 New river bridge opens\n\nThe new Elm Street bridge over the Vessel river was opened "
+                    "on Monday by Mayor Anna Berg. It carries two traffic lanes and a cycle path.\n",
+    "bridge_b.txt": "2024-05-06 Bridge opens after two years of works\n\nMayor Anna Berg opened the Elm Street bridge "
+                    "on Monday, two years after work began. The bridge cost 38 million crowns.\n",
+    "bridge_c.txt": "2024-05-07 Elm Street bridge is open\n\nDeputy mayor Jonas Holm opened the Elm Street bridge on "
+                    "Monday, standing in for the mayor, who was ill. Traffic started flowing an hour later.\n",
+}
+
+
+def test_a_source_that_names_another_person_for_the_same_act_conflicts(tmp_path):
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    for name, text in BRIDGE.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    a = Engine(corpus_dir=folder, index_dir=tmp_path / "index").answer("Who opened the Elm Street bridge?")
+    by_doc = {s.doc_id: (s.marker, s.value) for s in a.sources}
+    assert by_doc == {"bridge_a": ("agrees", "Anna Berg"), "bridge_b": ("agrees", "Anna Berg"),
+                      "bridge_c": ("conflicts", "Jonas Holm")}
+    assert [(v.value, sorted(v.doc_ids)) for v in a.values] == [("Anna Berg", ["bridge_a", "bridge_b"]),
+                                                               ("Jonas Holm", ["bridge_c"])]

@@ -191,6 +191,9 @@ def test_date_spellings_agree_or_conflict(a, b, same_fact):
     ("Feb. 14-16", "Tuesday", REPORTED, {False}),
     ("Tuesday, February 4, 2025", "Tuesday", None, {True}),
     ("Tuesday, February 4, 2025", "Friday", None, {False}),
+    ("February 2025", "Friday", REPORTED, {True}),  # Friday, February 7 is in it
+    ("September 2024", "Friday", REPORTED, {None}),  # not the same fact: a month holds every weekday
+    ("September 2024", "Friday", None, {None}),
 ])
 def test_weekday_checked_against_date_when_year_known(dated, weekday, reference, allowed):
     assert compatible(parse_value(dated, reference), parse_value(weekday, reference)) in allowed

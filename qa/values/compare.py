@@ -46,7 +46,7 @@ def _temporal_compatible(a: Value, b: Value) -> bool | None:
         return a.weekday == b.weekday
     for day_name, other in ((a, b), (b, a)):
         if _names_weekday(day_name):
-            return _falls_on(other, day_name.weekday)
+            return _falls_on(other, day_name)
     if a.low is not None and b.low is not None:
         return a.low <= b.high and b.low <= a.high
     spans = _month_day_span(a), _month_day_span(b)
@@ -60,12 +60,17 @@ def _names_weekday(value: Value) -> bool:
     return value.kind == "weekday" and value.weekday is not None
 
 
-def _falls_on(value: Value, weekday: int) -> bool | None:
+def _falls_on(value: Value, day_name: Value) -> bool | None:
+    weekday = day_name.weekday
     if value.weekday is not None:
         return value.weekday == weekday
     if value.low is None:
         return None
     if value.high - value.low >= 6:
+        # a week, a month or a season holds every weekday, so only the day this weekday names
+        # (against its article's date) can tell: "Friday" in a February report is not "September 2024"
+        if day_name.low is None or not value.low <= day_name.low <= value.high:
+            return None
         return True
     days = range(int(value.low), int(value.high) + 1)
     return any(date.fromordinal(day).weekday() == weekday for day in days)
