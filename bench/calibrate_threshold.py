@@ -26,7 +26,7 @@ All three go into the reader's card (`qa/reader_model.json`) with the data they 
 prints, for each calibration set, the three outcomes' figures and the risk-coverage table (accuracy
 of what is answered at each coverage).
 
-Run: .venv/bin/python bench/calibrate_threshold.py [--write]
+Run: .venv/bin/python bench/calibrate_threshold.py [--write | --source-cut]
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ import json
 import random
 import sys
 import tempfile
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,7 +51,7 @@ from squad_data import CONFIDENCE_FITTING, DEFAULT_SQUAD, load_articles, write_c
 
 from qa.agree import Agreement, source_reading_cut  # noqa: E402
 from qa.engine import Engine  # noqa: E402
-from qa.evaluation import load_questions, normalize_answer, span_matches  # noqa: E402
+from qa.evaluation import evaluate, load_questions, normalize_answer, span_matches  # noqa: E402
 from qa.reader import CARD_PATH  # noqa: E402
 from qa.answer_scorer import FEATURES as SCORER_FEATURES  # noqa: E402
 from qa.answer_scorer import AnswerScorer, answer_scorer  # noqa: E402
@@ -210,12 +211,16 @@ SOURCE_CUTS = (0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5)
 
 def choose_source_cut() -> tuple[float, float]:
     """The confidence from which one source's own reading counts: the cut whose markers best match,
-    on the seed calibration set, which sources hold a gold answer at all (a source that holds none
-    is silent; one that does agrees)."""
+    pooled, (1) on the seed calibration set, which sources hold a gold answer at all (a source that
+    holds none is silent; one that does agrees), and (2) on the conflict calibration stories
+    (`conflict_stories/`: five reports of one invented story each, some stating other values), the
+    marker written for every report."""
     with tempfile.TemporaryDirectory() as tmp:
         engine = Engine(corpus_dir=ROOT / "seeds", index_dir=Path(tmp) / "index")
         questions = load_questions(CALIBRATION / "questions.jsonl")
         texts = {d: normalize_answer(doc.text) for d, doc in engine.documents.items()}
+        stories = [(Engine(corpus_dir=story / "articles", index_dir=Path(tmp) / f"index-{story.name}"),
+                    load_questions(story / "questions.jsonl")) for story in conflict_stories()]
         scores = []
         for cut in SOURCE_CUTS:
             engine.agreement = Agreement(engine.corpus, engine.reader, source_confidence=cut)
@@ -226,10 +231,25 @@ def choose_source_cut() -> tuple[float, float]:
                 for source in engine.answer(item["question"]).sources:
                     right += source.marker == ("agrees" if source.doc_id in holds else "silent")
                     total += 1
+            seeds_right, seeds_total = right, total
+            confusion: Counter = Counter()
+            for story_engine, items in stories:
+                story_engine.agreement = Agreement(story_engine.corpus, story_engine.reader, source_confidence=cut)
+                confusion += evaluate(story_engine, items, conflict_set=True).confusion()
+            right += sum(n for (want, got), n in confusion.items() if want == got)
+            total += sum(confusion.values())
             scores.append((right / total, -cut))
-            print(f"  source cut {cut}: marker accuracy {right / total:.3f}")
+            conflicts = sum(n for (want, _), n in confusion.items() if want == "conflicts")
+            print(f"  source cut {cut}: marker accuracy {right / total:.3f} (seed calibration "
+                  f"{seeds_right / seeds_total:.3f}; conflict stories {(right - seeds_right) / max(1, total - seeds_total):.3f},"
+                  f" conflicts found {confusion[('conflicts', 'conflicts')]}/{conflicts}, false conflicts "
+                  f"{sum(n for (want, got), n in confusion.items() if got == 'conflicts' and want != 'conflicts')})")
     accuracy, cut = max(scores)
     return -cut, accuracy
+
+
+def conflict_stories() -> list[Path]:
+    return sorted(p for p in (CALIBRATION / "conflict_stories").iterdir() if (p / "questions.jsonl").is_file())
 
 
 def precise_threshold(seen: list[Judged], target: float = TARGET_PRECISION, least: int = MIN_ANSWERED) -> float:
@@ -281,7 +301,12 @@ def risk_coverage(seen: list[Judged], points=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8,
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--write", action="store_true", help=f"store the models and thresholds in {CARD_PATH.name}")
+    parser.add_argument("--source-cut", action="store_true",
+                        help=f"only choose the agree stage's source cut and store it in {CARD_PATH.name}")
     args = parser.parse_args()
+    if args.source_cut:
+        write_source_cut()
+        return
     with tempfile.TemporaryDirectory() as tmp:
         observed = observe_calibration_sets(Path(tmp))
         squad = observe_squad(Path(tmp))
@@ -342,15 +367,23 @@ def write_card(threshold: float, relevance: RelevanceModel, relevance_questions:
     card["calibration"] = report
     CARD_PATH.write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
     print(f"wrote the answer scorer, both thresholds and the relevance model to {CARD_PATH}")
+    write_source_cut()
+
+
+def write_source_cut() -> None:
+    """Choose the source cut and store it in the card (the last step of --write, alone with
+    --source-cut: after a change to the agree stage the rest of the card still holds)."""
     # the source cut reads answers made with the calibration just written
     for cached in (relevance_model, abstention_threshold, source_reading_cut, answer_scorer):
         cached.cache_clear()
+    card = json.loads(CARD_PATH.read_text(encoding="utf-8"))
     cut, accuracy = choose_source_cut()
     card["source_reading_cut"] = cut
-    card["source_reading_cut_rule"] = ("the cut with the best marker accuracy on tests/calibration/questions.jsonl, "
-                                       "a source counted as stating the answer where its text holds a gold answer")
+    card["source_reading_cut_rule"] = ("the cut with the best marker accuracy on tests/calibration/questions.jsonl "
+                                       "(a source counted as stating the answer where its text holds a gold answer) "
+                                       "and tests/calibration/conflict_stories/ (the marker written for every report), pooled")
     CARD_PATH.write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
-    print(f"source reading cut {cut} (marker accuracy {accuracy:.3f} on the seed calibration set)")
+    print(f"source reading cut {cut} (marker accuracy {accuracy:.3f} on the seed calibration set and the conflict stories)")
 
 
 if __name__ == "__main__":

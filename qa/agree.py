@@ -12,9 +12,9 @@ is the consensus (the reader's summed confidence breaks ties: summed alone, two 
 a wrong value outweighed four hesitant readings of the right one).
 
 A source is marked
-- agrees: its own value is the consensus, or one of its sentences about the question (its
-  `SENTENCES_JUDGED` best retrieved) states the consensus value (the reader can miss a value a
-  sentence plainly states, so the claim is also looked for, without the reader, by qa/claims.py: the
+- agrees: its own value is the consensus, or one of its retrieved sentences about the question
+  states the consensus value (the reader can miss a value a sentence plainly states, and reads only
+  a source's best sentence, so the claim is also looked for, without the reader, by qa/claims.py: the
   same typed value next to the same words, the same name, or all of a phrase's words);
 - conflicts: it states a value of the same kind that is incompatible (or another name), either as its
   own confident reading of the question or next to the same words as the consensus; either way the
@@ -22,6 +22,9 @@ A source is marked
   conflicts on a mere mention, and "nearly 20% of the land is occupied" does not contradict "70% of
   the wealth is in three regions");
 - silent: nothing it says answers the question.
+Where no short answer is stood behind, the consensus is recounted once after the marking: if more
+sources state one other value than state the consensus (the reader was sure of a minority value and
+unsure of the others'), that value becomes the consensus.
 Documents no retrieved sentence comes from are silent without any work.
 """
 
@@ -43,7 +46,6 @@ from qa.values import Value, canonical_name, compatible, parse_value
 
 MAX_SOURCES_READ = 12  # documents whose own reading is asked for, best retrieved first
 SENTENCES_PER_SOURCE = 1  # seed calibration markers 0.881 with 2, 0.875 with 1, at two thirds of the cost
-SENTENCES_JUDGED = 2  # per source, looked through for the consensus claim (no reader: words and values only)
 DEFAULT_SOURCE_CUT = 0.12  # a source's reading counts from this confidence, until calibrated
 CONFLICT_CONFIDENCE = 0.5  # a reading must be at least this sure to contradict the consensus on its own
 MARKER_ORDER = {"agrees": 0, "conflicts": 1, "silent": 2}
@@ -104,8 +106,12 @@ class Agreement:
         if not candidates:
             return Agreed(list(self.corpus.silent_marks.values()), [], None, 0.0)
         consensus = max(candidates, key=lambda g: (len(g.readings), g.weight))
-        judged = sentences_by_document(hits, self.sources_read, SENTENCES_JUDGED)
+        judged = sentences_by_document(hits, self.sources_read, per_source=len(hits))  # no reader: words and values
         marks = self.marks(question, consensus, readings, judged)
+        majority = None if selection.status == "answer" else self.outvoting(marks, judged)
+        if majority is not None:
+            consensus = majority
+            marks = self.marks(question, consensus, readings, judged)
         return Agreed(marks, stated_values(groups, consensus, marks), consensus.best.span,
                       combined_confidence(consensus, groups))
 
@@ -148,6 +154,28 @@ class Agreement:
             judged[doc_id] = checked
         marks = [judged.get(doc_id, silent) for doc_id, silent in self.corpus.silent_marks.items()]
         return sorted(marks, key=lambda m: MARKER_ORDER[m.marker])
+
+
+    def outvoting(self, marks: list[SourceAgreement], judged: dict[str, list[Hit]]) -> ValueGroup | None:
+        """The value more sources state than state the consensus, among those marked conflicting: the
+        reader may be sure of one source's minority value and unsure of the others', which the claims
+        check then finds. Only where the selector stands behind no short answer (a short answer's
+        value is its own)."""
+        agreeing = sum(m.marker == "agrees" for m in marks)
+        stated = [r for m in marks if m.marker == "conflicts" and (r := self._stated(m, judged[m.doc_id]))]
+        groups = group_by_value({r.doc_id: r for r in stated})
+        largest = max(groups, key=lambda g: len(g.readings), default=None)
+        return largest if largest is not None and len(largest.readings) > agreeing else None
+
+    def _stated(self, mark: SourceAgreement, hits: list[Hit]) -> Reading | None:
+        """A source's marked value as a reading of its own (no reader confidence)."""
+        cited = mark.citation
+        hit = next((h for h in hits if h.passage.start == cited.start), None) if cited else None
+        if hit is None or cited.answer_start is None:
+            return None
+        span = Span(hit, cited.answer_start, cited.answer_end, mark.value or "", margin=0.0)
+        doc = self.corpus.document(mark.doc_id)
+        return Reading(mark.doc_id, span, parse_value(span.text, reference_date=doc.date), 0.0)
 
 
 class NoAgreement:

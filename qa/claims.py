@@ -32,6 +32,7 @@ class Claim:
     answer_terms: frozenset[str]
     context_terms: frozenset[str]  # words around the answer in its own sentence
     value: Value | None  # None: a name or phrase, compared by words
+    counted: frozenset[str] = frozenset()  # for a count, what it counts: the term after it, the question's
 
 
 
@@ -46,8 +47,28 @@ def make_claim(question: str, span: Span, doc: Document) -> Claim:
         answer_text=answer,
         answer_terms=frozenset(tokenize(answer)),
         context_terms=frozenset(context) | frozenset(tokenize(question)),
-        value=parse_value(answer, reference_date=doc.date),
+        value=(value := parse_value(answer, reference_date=doc.date)),
+        counted=counted_terms(question, doc.text[span.end:passage.end]) if value and value.kind == "number" else frozenset(),
     )
+
+
+_ASKED_COUNT = re.compile(r"\bhow many\s+(\S+)|\bnumber of\s+(\S+)", re.IGNORECASE)
+
+
+def counted_terms(question: str, after: str) -> frozenset[str]:
+    """What a count answering `question` counts: the word after it in its sentence ("312 beds") and
+    the one the question counts ("How many beds ..."), as terms."""
+    asked = _ASKED_COUNT.search(question)
+    words = [w for w in (counted_term(after), asked and counted_term(asked.group(1) or asked.group(2))) if w]
+    return frozenset(words)
+
+
+def counted_term(after: str) -> str | None:
+    """The term of the one word after a count ("320 beds, is" -> "bed"; "350 of the jobs" -> None:
+    what an "of" phrase counts is not read)."""
+    first = after.split()[:1]
+    terms = tokenize(first[0]) if first else []
+    return terms[0] if terms else None
 
 
 def related_sentences(hits: list[Hit], claim: Claim) -> list[tuple[float, Passage]]:
@@ -96,7 +117,14 @@ def conflicting_value(passage: Passage, claim: Claim, doc: Document) -> tuple[in
 
 
 def about_same_slot(sentence: str, start: int, end: int, claim: Claim, loose: bool = False) -> bool:
-    """The words around sentence[start:end] are the words around the answer (or the question's)."""
+    """The words around sentence[start:end] are the words around the answer (or the question's). A
+    count is about the same slot when it counts the same thing: the claim's ("320 beds" against "312
+    beds") or the question's ("How many beds ..."); a count of another thing never is."""
+    if claim.counted and (noun := counted_term(sentence[end:])) is not None:
+        if noun in claim.counted:
+            return True
+        if not loose:
+            return False
     around = set(tokenize(sentence[:start])[-CONTEXT_WORDS:] + tokenize(sentence[end:])[:CONTEXT_WORDS])
     if not claim.context_terms:
         return loose

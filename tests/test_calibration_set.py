@@ -62,3 +62,14 @@ def test_the_off_topic_calibration_questions_are_about_other_subjects_than_both_
     items = load_questions(calibrate.CALIBRATION / "off_topic.jsonl")
     assert len(items) >= 30
     assert all(not item["answerable"] and item["off_topic"] and not item["answers"] for item in items)
+
+
+def test_the_conflict_calibration_stories_are_well_formed():
+    from importlib import util
+
+    spec = util.spec_from_file_location("validate_conflict_stories", calibrate.CALIBRATION / "validate_conflict_stories.py")
+    validate = util.module_from_spec(spec)
+    spec.loader.exec_module(validate)
+    stories = sorted(p for p in validate.STORIES.iterdir() if (p / "questions.jsonl").is_file())
+    assert len(stories) >= 2
+    assert [e for story in stories for e in validate.problems(story)] == []
