@@ -155,7 +155,6 @@ class Agreement:
         marks = [judged.get(doc_id, silent) for doc_id, silent in self.corpus.silent_marks.items()]
         return sorted(marks, key=lambda m: MARKER_ORDER[m.marker])
 
-
     def outvoting(self, marks: list[SourceAgreement], judged: dict[str, list[Hit]]) -> ValueGroup | None:
         """The value more sources state than state the consensus, among those marked conflicting: the
         reader may be sure of one source's minority value and unsure of the others', which the claims
