@@ -36,7 +36,6 @@ import json
 import random
 import sys
 import tempfile
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,7 +50,7 @@ from squad_data import CONFIDENCE_FITTING, DEFAULT_SQUAD, load_articles, write_c
 
 from qa.agree import Agreement, source_reading_cut  # noqa: E402
 from qa.engine import Engine  # noqa: E402
-from qa.evaluation import evaluate, load_questions, normalize_answer, span_matches  # noqa: E402
+from qa.evaluation import Report, evaluate, load_questions, normalize_answer, span_matches  # noqa: E402
 from qa.reader import CARD_PATH  # noqa: E402
 from qa.answer_scorer import FEATURES as SCORER_FEATURES  # noqa: E402
 from qa.answer_scorer import AnswerScorer, answer_scorer  # noqa: E402
@@ -231,19 +230,16 @@ def choose_source_cut() -> tuple[float, float]:
                 for source in engine.answer(item["question"]).sources:
                     right += source.marker == ("agrees" if source.doc_id in holds else "silent")
                     total += 1
-            seeds_right, seeds_total = right, total
-            confusion: Counter = Counter()
-            for story_engine, items in stories:
+            for story_engine, _ in stories:
                 story_engine.agreement = Agreement(story_engine.corpus, story_engine.reader, source_confidence=cut)
-                confusion += evaluate(story_engine, items, conflict_set=True).confusion()
-            right += sum(n for (want, got), n in confusion.items() if want == got)
-            total += sum(confusion.values())
-            scores.append((right / total, -cut))
-            conflicts = sum(n for (want, _), n in confusion.items() if want == "conflicts")
-            print(f"  source cut {cut}: marker accuracy {right / total:.3f} (seed calibration "
-                  f"{seeds_right / seeds_total:.3f}; conflict stories {(right - seeds_right) / max(1, total - seeds_total):.3f},"
-                  f" conflicts found {confusion[('conflicts', 'conflicts')]}/{conflicts}, false conflicts "
-                  f"{sum(n for (want, got), n in confusion.items() if got == 'conflicts' and want != 'conflicts')})")
+            told = Report([o for story_engine, items in stories for o in evaluate(story_engine, items).outcomes])
+            story = told.metrics()
+            pairs = sum(told.confusion().values())
+            pooled = (right + story["marker_accuracy"] * pairs) / (total + pairs)
+            scores.append((pooled, -cut))
+            print(f"  source cut {cut}: marker accuracy {pooled:.3f} (seed calibration {right / total:.3f}; "
+                  f"conflict stories {story['marker_accuracy']:.3f}, conflict recall {story['conflict_recall']:.3f}, "
+                  f"false conflicts {story['false_conflicts']:.0f})")
     accuracy, cut = max(scores)
     return -cut, accuracy
 

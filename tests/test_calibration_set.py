@@ -70,6 +70,5 @@ def test_the_conflict_calibration_stories_are_well_formed():
     spec = util.spec_from_file_location("validate_conflict_stories", calibrate.CALIBRATION / "validate_conflict_stories.py")
     validate = util.module_from_spec(spec)
     spec.loader.exec_module(validate)
-    stories = sorted(p for p in validate.STORIES.iterdir() if (p / "questions.jsonl").is_file())
-    assert len(stories) >= 2
-    assert [e for story in stories for e in validate.problems(story)] == []
+    assert len(validate.stories()) >= 2
+    assert [e for story in validate.stories() for e in validate.problems(story)] == []

@@ -95,10 +95,13 @@ def question_problems(row: dict, docs: dict[str, str]) -> list[str]:
     return errors
 
 
+def stories() -> list[Path]:
+    return sorted(p for p in STORIES.iterdir() if (p / "questions.jsonl").is_file())
+
+
 def main() -> int:
-    stories = sorted(p for p in STORIES.iterdir() if (p / "questions.jsonl").is_file())
-    errors = [e for story in stories for e in problems(story)]
-    print("\n".join(errors) if errors else f"OK: {len(stories)} stories")
+    errors = [e for story in stories() for e in problems(story)]
+    print("\n".join(errors) if errors else f"OK: {len(stories())} stories")
     return 1 if errors else 0
 
 
