@@ -7,8 +7,8 @@ source's own value is its most confident candidate span (`qa.select.read_spans`:
 and, for a question asking for a kind of value, the values of that kind, scored by the answer
 scorer) when that confidence reaches the calibrated source cut. Values are then
 grouped by meaning (`values.compatible`: hedges as intervals, unit conversions with rounding,
-number words, dates against each article's date, name spellings), and the group most sources state
-is the consensus (the reader's summed confidence breaks ties: summed alone, two confident readings of
+number words, dates against each article's date, name spellings and initialisms), and the group
+most sources state is the consensus (the reader's summed confidence breaks ties: summed alone, two confident readings of
 a wrong value outweighed four hesitant readings of the right one).
 
 A source is marked
@@ -228,8 +228,14 @@ def same_value(a: Reading, b: Reading) -> bool:
     if a.value is not None and b.value is not None and a.value.kind != "name" and b.value.kind != "name":
         return compatible(a.value, b.value) is True
     if _is_name(a.span.text) and _is_name(b.span.text):
-        return canonical_name(a.span.text) == canonical_name(b.span.text) or _one_holds_the_other(a, b)
+        return (canonical_name(a.span.text) == canonical_name(b.span.text) or _one_holds_the_other(a, b)
+                or _names_agree(a.value, b.value))
     return _one_holds_the_other(a, b)
+
+
+def _names_agree(a: Value | None, b: Value | None) -> bool:
+    """One name in two forms that share no words: an initialism and what it stands for ("ZCA")."""
+    return a is not None and b is not None and compatible(a, b) is True
 
 
 def _one_holds_the_other(a: Reading, b: Reading) -> bool:
@@ -271,7 +277,9 @@ def contradicts(reading: Reading, consensus: ValueGroup, claim: Claim) -> bool:
         return False
     best = consensus.best
     if _is_name(reading.span.text) and _is_name(best.span.text):
-        differs = not same_value(reading, best)
+        # two names differ only where they can be told apart: "ZCA" and "Competition Authority of
+        # Zembara" may be one body, so that pair is not compared
+        differs = not same_value(reading, best) and _names_differ(reading.value, best.value)
     else:
         value, other = reading.value, best.value
         differs = (value is not None and other is not None and "name" not in (value.kind, other.kind)
@@ -279,6 +287,16 @@ def contradicts(reading: Reading, consensus: ValueGroup, claim: Claim) -> bool:
     passage = reading.span.hit.passage
     return differs and about_same_slot(passage.text, reading.span.start - passage.start,
                                        reading.span.end - passage.start, claim)
+
+
+def _names_differ(a: Value | None, b: Value | None) -> bool:
+    """Capitalised spans that can be told apart: two names (or two typed values, "Feb. 7" and
+    "Friday") compared as such, so that one of them "ZCA" and the other "Competition Authority of
+    Zembara" is not a difference; a name against a capitalised phrase read as a value ("Air Force One")
+    differs."""
+    if a is None or b is None or (a.kind == "name") != (b.kind == "name"):
+        return True
+    return compatible(a, b) is False
 
 
 def combined_confidence(consensus: ValueGroup, groups: list[ValueGroup]) -> float:

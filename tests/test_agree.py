@@ -305,3 +305,25 @@ def test_a_source_that_names_another_person_for_the_same_act_conflicts(tmp_path)
                       "bridge_c": ("conflicts", "Jonas Holm")}
     assert [(v.value, sorted(v.doc_ids)) for v in a.values] == [("Anna Berg", ["bridge_a", "bridge_b"]),
                                                                ("Jonas Holm", ["bridge_c"])]
+
+
+FERRY = {
+    "ferry_a.txt": "2024-03-04 Ferry merger faces review\n\nThe Nordland Competition Authority will examine the merger of "
+                   "the two ferry operators, the companies said on Monday. The deal is worth 90 million crowns.\n",
+    "ferry_b.txt": "2024-03-05 Ferry operators to merge\n\nThe merger of the two ferry operators must be cleared by the NCA "
+                   "before it can go ahead, the companies said. Ticket prices will not change this year.\n",
+    "ferry_c.txt": "2024-03-05 Watchdog opens ferry inquiry\n\nThe Nordland Competition Authority (NCA) has 60 days to "
+                   "examine the merger of the ferry operators. Both firms run routes to the outer islands.\n",
+}
+
+
+@pytest.mark.parametrize("question", ["Which watchdog has to clear the ferry merger?",
+                                      "Who will examine the merger of the ferry operators?"])
+def test_a_body_named_in_full_and_by_its_initials_agrees_with_itself(tmp_path, question):
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    for name, text in FERRY.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    a = Engine(corpus_dir=folder, index_dir=tmp_path / "index").answer(question)
+    assert {s.doc_id: s.marker for s in a.sources} == {"ferry_a": "agrees", "ferry_b": "agrees", "ferry_c": "agrees"}
+    assert {s.value for s in a.sources} <= {"The Nordland Competition Authority", "NCA"}

@@ -291,6 +291,12 @@ def test_different_names_keep_different_keys(name, other):
     ("Reuters", "Forbes", False),
     ("Keith Kellogg", "Marco Rubio", False),
     ("security guarantees", "security assurances", None),
+    ("ZCA", "Zembara Competition Authority", True),
+    ("AMLO", "Anti-Money Laundering Office", True),
+    ("NATO", "North Atlantic Treaty Organization", True),
+    ("ZCA", "Competition Authority of Zembara", None),  # its letters in another order: not compared
+    ("IMF", "World Bank", False),
+    ("AP", "Reuters", False),
 ])
 def test_span_without_a_value_is_compared_as_a_name(a, b, same_fact):
     value = parse_value(a)

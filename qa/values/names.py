@@ -1,4 +1,5 @@
-"""names: proper names as comparable keys ("Zelenskiy" == "Zelensky", "U.S." == "United States")."""
+"""names: proper names as comparable keys ("Zelenskiy" == "Zelensky", "U.S." == "United States",
+"ZCA" == "Zembara Competition Authority")."""
 
 from __future__ import annotations
 
@@ -59,11 +60,36 @@ def names_compatible(a: Value, b: Value) -> bool | None:
     "Volodymyr Zelensky"; "President" alone is not "President Zelensky", so that pair is not
     compared). Two different proper names conflict; two different phrases ("security guarantees",
     "security assurances") may be paraphrases, which is beyond a string key, so they are not compared."""
+    initials = _initialism_match(a.text, b.text)
+    if initials is not NOT_AN_INITIALISM:
+        return initials
     a_words, b_words = a.key.split(), b.key.split()
     shorter, longer = sorted((a_words, b_words), key=len)
     if set(shorter) <= set(longer):
         return True if set(shorter) == set(longer) or longer[-1] in shorter else None
     return False if _is_proper_name(a.text) and _is_proper_name(b.text) else None
+
+
+_INITIALISM_RE = re.compile(r"[A-Z]{2,6}")
+_LINKING_WORDS = {"of", "and", "the", "for", "on", "in", "de", "del"}
+NOT_AN_INITIALISM = "not an initialism"
+
+
+def _initialism_match(a: str, b: str) -> bool | None | str:
+    """An initialism against a name of several words: True where the initials of the name's words
+    spell it in order ("ZCA", "Zembara Competition Authority"; "AMLO", "Anti-Money Laundering
+    Office"); None (not compared) where they are its letters in another order ("Competition Authority
+    of Zembara": names are said in both orders, their initialisms in one); otherwise the names are
+    compared as any two names are (`NOT_AN_INITIALISM`)."""
+    for short, full in ((a.strip(), b.strip()), (b.strip(), a.strip())):
+        if _INITIALISM_RE.fullmatch(short) and " " in full:
+            words = [w for w in re.findall(r"[^\W\d_]+", full) if w.casefold() not in _LINKING_WORDS]
+            letters = "".join(w[0] for w in words).upper()
+            if letters == short:
+                return True
+            if sorted(letters) == sorted(short):
+                return None
+    return NOT_AN_INITIALISM
 
 
 def _is_proper_name(text: str) -> bool:
