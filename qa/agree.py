@@ -8,8 +8,8 @@ and, for a question asking for a kind of value, the values of that kind, scored 
 scorer) when that confidence reaches the calibrated source cut. Values are then
 grouped by meaning (`values.compatible`: hedges as intervals, unit conversions with rounding,
 number words, dates against each article's date, name spellings and initialisms), and the group
-most sources state is the consensus (the reader's summed confidence breaks ties: summed alone, two confident readings of
-a wrong value outweighed four hesitant readings of the right one).
+most sources state is the consensus (the reader's summed confidence breaks ties: summed alone,
+two confident readings of a wrong value outweighed four hesitant readings of the right one).
 
 A source is marked
 - agrees: its own value is the consensus, or one of its retrieved sentences about the question
