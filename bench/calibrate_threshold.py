@@ -57,7 +57,7 @@ from qa.answer_scorer import AnswerScorer, answer_scorer  # noqa: E402
 from qa.logistic import fit_logistic  # noqa: E402
 from qa.relevance import FEATURES, RelevanceModel, relevance_features, relevance_model  # noqa: E402
 from qa.retrieve import retrieve  # noqa: E402
-from qa.select import abstention_threshold, outcome, read_candidates  # noqa: E402
+from qa.select import abstention_threshold, calibrated_guess_cut, outcome, read_candidates  # noqa: E402
 
 CALIBRATION = ROOT / "tests" / "calibration"
 PARAPHRASED_ARTICLE = 16  # SQuAD 2.0 dev's 17th article in file order, "Pharmacy": validation, never trained on
@@ -67,6 +67,7 @@ CALIBRATION_FILES = {"seeds": "questions.jsonl", "paraphrased": "paraphrased_pha
 IN_DOMAIN_SETS = ("seeds", "paraphrased", "written")  # the sets the span threshold is chosen on
 MAX_ANSWERABLE_NONE = 0.01
 TARGET_PRECISION = 0.90
+TARGET_GUESS_PRECISION = 0.5  # a passage's guess is shown where at least half of such guesses are right
 MIN_ANSWERED = 20  # the precision of fewer answers than this is not read as a verdict
 
 
@@ -263,6 +264,21 @@ def precise_threshold(seen: list[Judged], target: float = TARGET_PRECISION, leas
     return cut
 
 
+def guess_cut(seen: list[Judged], threshold: float) -> float:
+    """The lowest confidence from which a "passage" outcome's best span is marked as a possible answer:
+    among the spans below the span threshold (the guesses), those at or above it, and at every higher
+    cut, are right at least half the time; below it a marked guess would mislead more often than help."""
+    return precise_threshold([s for s in seen if s.confidence < threshold], target=TARGET_GUESS_PRECISION)
+
+
+def guesses_shown(seen: list[Judged], threshold: float, cut: float) -> str:
+    below = [s for s in seen if s.on_topic and s.confidence < threshold]
+    shown = [s for s in below if s.confidence >= cut]
+    hidden = [s for s in below if s.confidence < cut]
+    share = lambda group: f"{sum(s.right for s in group) / len(group):.2f}" if group else "-"  # noqa: E731
+    return f"{len(shown)} of {len(below)} guesses shown, right {share(shown)}; hidden right {share(hidden)}"
+
+
 def three_outcomes(seen: list[Judged], relevance: RelevanceModel, threshold: float) -> dict:
     status = [outcome(relevance.score_features(s.features), relevance.threshold, s.confidence, threshold) for s in seen]
     answerable = [(s, st) for s, st in zip(seen, status) if s.answerable]
@@ -313,12 +329,14 @@ def main() -> None:
     in_domain = [s for name in IN_DOMAIN_SETS for s in judged.get(name, [])]
     relevance = fit_relevance(fitting, never_none=in_domain)
     threshold = precise_threshold(in_domain)
+    guess_from = guess_cut(in_domain, threshold)
     relevance_auroc = auroc([relevance.score_features(s.features) for s in fitting], [s.on_topic for s in fitting])
     print(f"relevance: weights {dict(zip(FEATURES, relevance.weights))}, bias {relevance.bias}, cut {relevance.threshold}"
           f" (fitted on {len(fitting)} questions: {sum(s.on_topic for s in fitting)} on topic; AUROC {relevance_auroc:.3f})")
     print(f"answer scorer: weights {dict(zip(SCORER_FEATURES, scorer.weights))}, bias {scorer.bias} (fitted on "
           f"{sum(len(s.candidates) for s in scorer_fitting)} candidates of {len(scorer_fitting)} questions)")
     print(f"span threshold {threshold:.4f} (short answers right >= {TARGET_PRECISION} on {' + '.join(IN_DOMAIN_SETS)})")
+    print(f"guess cut {guess_from:.4f} (passage guesses right >= {TARGET_GUESS_PRECISION} on {' + '.join(IN_DOMAIN_SETS)})")
     report = {name: three_outcomes(seen, relevance, threshold) for name, seen in judged.items()}
     if squad:
         report["SQuAD 1-29 sample"] = three_outcomes(judge(squad, scorer), relevance, threshold)
@@ -329,12 +347,13 @@ def main() -> None:
     for name in IN_DOMAIN_SETS:
         if name in judged:
             print(f"risk-coverage {name}: {risk_coverage(judged[name])}")
+            print(f"guesses {name}: {guesses_shown(judged[name], threshold, guess_from)}")
     if args.write:
-        write_card(threshold, relevance, len(fitting), relevance_auroc, scorer, len(scorer_fitting), report)
+        write_card(threshold, guess_from, relevance, len(fitting), relevance_auroc, scorer, len(scorer_fitting), report)
 
 
-def write_card(threshold: float, relevance: RelevanceModel, relevance_questions: int, relevance_auroc: float,
-               scorer: AnswerScorer, scorer_questions: int, report: dict) -> None:
+def write_card(threshold: float, guess_from: float, relevance: RelevanceModel, relevance_questions: int,
+               relevance_auroc: float, scorer: AnswerScorer, scorer_questions: int, report: dict) -> None:
     card = json.loads(CARD_PATH.read_text(encoding="utf-8"))
     card.pop("threshold_calibrated_on", None)
     card.update({
@@ -342,6 +361,9 @@ def write_card(threshold: float, relevance: RelevanceModel, relevance_questions:
         "threshold_rule": f"lowest confidence whose short answers are right >= {TARGET_PRECISION} at every higher cut "
                           f"answering at least {MIN_ANSWERED}",
         "threshold_chosen_on": " + ".join(f"tests/calibration/{CALIBRATION_FILES[name]}" for name in IN_DOMAIN_SETS),
+        "guess_cut": round(guess_from, 4),
+        "guess_cut_rule": f"lowest confidence from which the best spans below the span threshold are right >= "
+                          f"{TARGET_GUESS_PRECISION} at every higher cut answering at least {MIN_ANSWERED}, on the same sets",
         "answer_scorer": {
             "features": list(SCORER_FEATURES), "weights": list(scorer.weights), "bias": scorer.bias,
             "fitted_on": f"SQuAD 2.0 dev articles {CONFIDENCE_FITTING}, every question, each article its own corpus",
@@ -370,7 +392,7 @@ def write_source_cut() -> None:
     """Choose the source cut and store it in the card (the last step of --write, alone with
     --source-cut: after a change to the agree stage the rest of the card still holds)."""
     # the source cut reads answers made with the calibration just written
-    for cached in (relevance_model, abstention_threshold, source_reading_cut, answer_scorer):
+    for cached in (relevance_model, abstention_threshold, calibrated_guess_cut, source_reading_cut, answer_scorer):
         cached.cache_clear()
     card = json.loads(CARD_PATH.read_text(encoding="utf-8"))
     cut, accuracy = choose_source_cut()

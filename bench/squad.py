@@ -67,6 +67,7 @@ def measure(squad: Path, sample: int, seed: int) -> dict:
             questions = random.Random(seed).sample(questions, sample)
         t0 = time.perf_counter()
         engine = Engine(corpus_dir=Path(tmp) / "corpus", index_dir=Path(tmp) / "index")
+        marking_every_guess(engine)
         build = time.perf_counter() - t0
         results = []
         for q in questions:
@@ -131,6 +132,17 @@ def figures_of(results, build_seconds: float, documents: int, passages: int) -> 
         "latency p50 (ms)": round(pct(0.5), 1),
         "latency p95 (ms)": round(pct(0.95), 1),
     }
+
+
+def marking_every_guess(engine) -> None:
+    """The best-span figures read the reader's span of every "passage" answer, also those below the
+    guess cut that the page shows unmarked. An engine from before the guess cut marks them all."""
+    from qa.select import Selector
+
+    try:
+        engine.selector = Selector(engine.reader, guess_cut=0.0)
+    except TypeError:
+        pass
 
 
 def tentative(answer) -> str | None:

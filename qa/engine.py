@@ -203,8 +203,8 @@ class Engine:
             values=agreed.values if agreed else [],
         )
 
-    def _citation(self, span: Span) -> Citation:
-        """The sentence a span sits in, with the span's offsets: the answer, or a tentative one."""
+    def _citation(self, span: Span, marked: bool = True) -> Citation:
+        """The sentence a span sits in, with the span's offsets (the answer, or a guess) when `marked`."""
         passage = span.hit.passage
         return Citation(
             doc_id=passage.doc_id,
@@ -212,8 +212,8 @@ class Engine:
             start=passage.start,
             end=passage.end,
             text=passage.text,
-            answer_start=span.start,
-            answer_end=span.end,
+            answer_start=span.start if marked else None,
+            answer_end=span.end if marked else None,
             score=round(span.margin, 4),
         )
 
@@ -227,11 +227,11 @@ class Engine:
 
     def _without_short_answer(self, question: str, selection: Selection, hits: list[Hit],
                               agreed: Agreed | None) -> Answer:
-        """"passage": the reader's best sentence first, its tentative span marked, then the related
-        passages; "none": the related passages only, none of them marked."""
+        """"passage": the reader's best sentence first, its span marked as a guess when the selector
+        offers one, then the related passages; "none": the related passages only, none of them marked."""
         related = [self._related(h) for h in selection.ranked_hits(hits)[:RELATED_CITATIONS]]
         if selection.status == "passage" and selection.best is not None:
-            related[0] = self._citation(selection.best)
+            related[0] = self._citation(selection.best, marked=selection.guess is not None)
         return Answer(
             question=question,
             status=selection.status,

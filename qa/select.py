@@ -6,8 +6,9 @@ the question, and proposes one span per sentence; when the question asks for a k
 (`qa.expected`: a year, an amount, a share ...), the values of that kind in those sentences are
 candidates too, scored by the reader. The answer scorer (`qa.answer_scorer`) gives every candidate
 a calibrated confidence; the most confident wins, and below the calibrated threshold the engine
-offers its passage instead of a short answer. Whether the articles speak to the question at all is
-a separate, calibrated score (`qa.relevance`); below its cut the outcome is "none".
+offers its passage instead of a short answer, with the best span marked as a guess only from the
+calibrated guess cut up (below it the guesses are mostly wrong). Whether the articles speak to the
+question at all is a separate, calibrated score (`qa.relevance`); below its cut the outcome is "none".
 
 So the reader and the scorer, not the retriever's order alone, decide which sentence answers, and a
 question whose on-topic sentences do not hold its answer (an unanswerable question about the right
@@ -35,6 +36,7 @@ from qa.retrieve import Hit
 
 READ_SENTENCES = 3  # reading 6 moved the best-span counts by -2..+3 at twice the cost (docs/experiments.md)
 DEFAULT_THRESHOLD = 0.5  # the reader's own operating point (margin 0), until calibrated
+DEFAULT_GUESS_CUT = 0.0  # every passage outcome shows its guess, until calibrated
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,7 @@ class Selection:
     confidence: float  # in the best span
     relevance: float  # that the articles speak to the question
     read: tuple[Span, ...] = ()  # every span the reader proposed, best first
+    guess: Span | None = None  # the span a "passage" outcome marks as a possible answer, if sure enough
 
     @property
     def answered(self) -> bool:
@@ -82,6 +85,16 @@ def abstention_threshold() -> float:
         return float(json.loads(CARD_PATH.read_text(encoding="utf-8"))["threshold"])
     except (OSError, KeyError, ValueError):
         return DEFAULT_THRESHOLD
+
+
+@lru_cache(maxsize=1)
+def calibrated_guess_cut() -> float:
+    """The confidence from which a passage outcome marks its best span as a possible answer, as
+    calibrated by bench/calibrate_threshold.py (below it such guesses were right less than half the time)."""
+    try:
+        return float(json.loads(CARD_PATH.read_text(encoding="utf-8"))["guess_cut"])
+    except (OSError, KeyError, ValueError, TypeError):
+        return DEFAULT_GUESS_CUT
 
 
 def read_spans(
@@ -179,30 +192,35 @@ def confidence_of(margin: float) -> float:
 
 class Selector:
     """The select stage: `select(question, hits) -> Selection`. The reader, the answer scorer, the
-    relevance model and the span threshold are fixed at construction (by default the shared reader's
-    and the calibrated card's)."""
+    relevance model, the span threshold and the guess cut are fixed at construction (by default the
+    shared reader's and the calibrated card's)."""
 
     def __init__(self, reader: Reader, *, scorer: AnswerScorer | None = None,
-                 relevance: RelevanceModel | None = None, threshold: float | None = None):
+                 relevance: RelevanceModel | None = None, threshold: float | None = None,
+                 guess_cut: float | None = None):
         self.reader = reader
         self.scorer = scorer
         self.relevance = relevance
         self.threshold = threshold
+        self.guess_cut = guess_cut
 
     def select(self, question: str, hits: list[Hit]) -> Selection:
-        return select_answer(question, hits, self.reader, self.threshold, self.relevance, self.scorer)
+        return select_answer(question, hits, self.reader, self.threshold, self.relevance, self.scorer, self.guess_cut)
 
 
 def select_answer(
     question: str, hits: list[Hit], reader: Reader, threshold: float | None = None,
-    relevance: RelevanceModel | None = None, scorer: AnswerScorer | None = None,
+    relevance: RelevanceModel | None = None, scorer: AnswerScorer | None = None, guess_cut: float | None = None,
 ) -> Selection:
     spans = read_spans(question, hits, reader, scorer=scorer)
     relevance = relevance or relevance_model()
     related = relevance.score(hits)
     confidence = spans[0].confidence if spans else 0.0
     cut = abstention_threshold() if threshold is None else threshold
-    return Selection(outcome(related, relevance.threshold, confidence, cut), confidence, related, tuple(spans))
+    status = outcome(related, relevance.threshold, confidence, cut)
+    guess_from = calibrated_guess_cut() if guess_cut is None else guess_cut
+    guess = spans[0] if status == "passage" and spans and confidence >= guess_from else None
+    return Selection(status, confidence, related, tuple(spans), guess)
 
 
 def outcome(relevance: float, relevance_cut: float, confidence: float, confidence_cut: float) -> Status:

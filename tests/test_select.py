@@ -122,6 +122,16 @@ def test_the_confidence_is_the_margin_squashed_and_decides_abstention(reader):
     assert select_answer("How far did the troops advance?", [], reader) .answered is False
 
 
+def test_a_guess_is_offered_only_for_a_passage_and_only_from_the_guess_cut(reader):
+    hits = [hit_for("The troops advanced 2.5 km (1.5 miles) into the region on the first day.")]
+    question = "How far did the troops advance?"
+    offered = select_answer(question, hits, reader, threshold=1.01, guess_cut=0.0)
+    assert offered.status == "passage" and offered.guess == offered.best
+    withheld = select_answer(question, hits, reader, threshold=1.01, guess_cut=offered.confidence + 0.01)
+    assert withheld.status == "passage" and withheld.guess is None and withheld.best == offered.best
+    assert select_answer(question, hits, reader, threshold=0.0, guess_cut=0.0).guess is None  # an answer is no guess
+
+
 def test_missing_reader_weights_are_reported_as_an_unusable_model(tmp_path):
     with pytest.raises(ModelUnavailable, match="reader weights not found"):
         Reader(bundled_minilm_dir(), tmp_path / "absent.safetensors")

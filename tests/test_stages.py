@@ -85,3 +85,18 @@ def test_a_selector_built_with_its_own_threshold_decides_between_a_short_answer_
     cautious = never.answer(KURSK)
     assert cautious.status == "passage" and cautious.answer is None
     assert cited_exactly(cautious, never)
+
+
+def test_a_passage_marks_the_readers_span_as_a_guess_only_from_the_guess_cut(seed_engine):
+    def passage_engine(guess_cut):
+        return Engine(seed_engine.corpus_dir, seed_engine.index_dir,
+                      selector=lambda e: Selector(e.reader, threshold=2.0, guess_cut=guess_cut))
+
+    guessed = passage_engine(0.0).answer(KURSK)
+    top = guessed.citations[0]
+    assert guessed.status == "passage"
+    assert top.text[top.answer_start - top.start:top.answer_end - top.start] == "2.5 km (1.5 miles)"
+    unmarked = passage_engine(guessed.confidence + 0.01).answer(KURSK)
+    assert unmarked.status == "passage" and unmarked.answer is None
+    assert unmarked.citations[0].text == top.text  # the same closest passage, its span no longer marked
+    assert (unmarked.citations[0].answer_start, unmarked.citations[0].answer_end) == (None, None)

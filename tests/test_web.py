@@ -242,6 +242,15 @@ def test_a_passage_outcome_quotes_the_closest_passage_with_its_guess_underlined_
     assert "<mark" not in reply  # the yellow highlight is for answers the engine stands behind
 
 
+def test_a_passage_outcome_without_a_guess_worth_showing_quotes_the_passage_unmarked():
+    passage = Answer(question="Which news agency interviewed him?", status="passage", confidence=0.08, relevance=0.9,
+                     citations=[cite(answer=None)],
+                     sources=[SourceAgreement(doc_id="doc_a", title="Mining deal", marker="silent")])
+    reply = render_reply(passage)
+    assert visible_text(reply).startswith(NO_SHORT_ANSWER) and SENTENCE in visible_text(reply)
+    assert "qa-tentative" not in reply and "<mark" not in reply  # neither a guess nor an answer is marked
+
+
 def test_a_short_answer_says_its_confidence_in_words_with_the_number_on_hover():
     reply = render_reply(answered(confidence=0.993))
     assert '<span title="confidence 0.99">very high confidence</span>' in reply
