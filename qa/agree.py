@@ -290,10 +290,9 @@ def contradicts(reading: Reading, consensus: ValueGroup, claim: Claim) -> bool:
 
 
 def _names_differ(a: Value | None, b: Value | None) -> bool:
-    """Capitalised spans that can be told apart: two names (or two typed values, "Feb. 7" and
-    "Friday") compared as such, so that one of them "ZCA" and the other "Competition Authority of
-    Zembara" is not a difference; a name against a capitalised phrase read as a value ("Air Force One")
-    differs."""
+    """Two capitalised spans differ unless they can be the same: two names, or two typed values
+    ("Feb. 7" and "Friday"), are compared as such ("ZCA" and "Competition Authority of Zembara" may be
+    one body); a name against a capitalised phrase read as a value ("Air Force One") differs."""
     if a is None or b is None or (a.kind == "name") != (b.kind == "name"):
         return True
     return compatible(a, b) is False

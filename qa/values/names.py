@@ -60,36 +60,36 @@ def names_compatible(a: Value, b: Value) -> bool | None:
     "Volodymyr Zelensky"; "President" alone is not "President Zelensky", so that pair is not
     compared). Two different proper names conflict; two different phrases ("security guarantees",
     "security assurances") may be paraphrases, which is beyond a string key, so they are not compared."""
-    initials = _initialism_match(a.text, b.text)
-    if initials is not NOT_AN_INITIALISM:
-        return initials
     a_words, b_words = a.key.split(), b.key.split()
     shorter, longer = sorted((a_words, b_words), key=len)
     if set(shorter) <= set(longer):
         return True if set(shorter) == set(longer) or longer[-1] in shorter else None
+    pair = _initialism_and_name(a.text, b.text)
+    if pair is not None:
+        initialism, letters = pair[0], _initials(pair[1])
+        if letters == initialism:
+            return True  # "ZCA", "Zembara Competition Authority"
+        if sorted(letters) == sorted(initialism):
+            return None  # "Competition Authority of Zembara": names are said in both orders, initialisms in one
     return False if _is_proper_name(a.text) and _is_proper_name(b.text) else None
 
 
 _INITIALISM_RE = re.compile(r"[A-Z]{2,6}")
 _LINKING_WORDS = {"of", "and", "the", "for", "on", "in", "de", "del"}
-NOT_AN_INITIALISM = "not an initialism"
 
 
-def _initialism_match(a: str, b: str) -> bool | None | str:
-    """An initialism against a name of several words: True where the initials of the name's words
-    spell it in order ("ZCA", "Zembara Competition Authority"; "AMLO", "Anti-Money Laundering
-    Office"); None (not compared) where they are its letters in another order ("Competition Authority
-    of Zembara": names are said in both orders, their initialisms in one); otherwise the names are
-    compared as any two names are (`NOT_AN_INITIALISM`)."""
+def _initialism_and_name(a: str, b: str) -> tuple[str, str] | None:
+    """(the initialism, the name) when one of the two is an initialism and the other a name of words."""
     for short, full in ((a.strip(), b.strip()), (b.strip(), a.strip())):
         if _INITIALISM_RE.fullmatch(short) and " " in full:
-            words = [w for w in re.findall(r"[^\W\d_]+", full) if w.casefold() not in _LINKING_WORDS]
-            letters = "".join(w[0] for w in words).upper()
-            if letters == short:
-                return True
-            if sorted(letters) == sorted(short):
-                return None
-    return NOT_AN_INITIALISM
+            return short, full
+    return None
+
+
+def _initials(name: str) -> str:
+    """The initials of a name's words, linking words left out ("Anti-Money Laundering Office" -> "AMLO")."""
+    words = re.findall(r"[^\W\d_]+", name)
+    return "".join(w[0] for w in words if w.casefold() not in _LINKING_WORDS).upper()
 
 
 def _is_proper_name(text: str) -> bool:
