@@ -5,8 +5,9 @@ Every source answers for itself. The documents among the retrieved sentences (at
 by the documents read, never by the corpus or its near-duplicates) are read by the reader, and a
 source's own value is its most confident candidate span (`qa.select.read_spans`: the reader's span
 and, for a question asking for a kind of value, the values of that kind, scored by the answer
-scorer) when that confidence reaches the calibrated source cut. Values are then
-grouped by meaning (`values.compatible`: hedges as intervals, unit conversions with rounding,
+scorer) when that confidence reaches the calibrated source cut and the span says more than the
+question (`answer_scorer.repeats_question`: "Zelenskiy" is no answer to "Who did Zelensky ..."). Values
+are then grouped by meaning (`values.compatible`: hedges as intervals, unit conversions with rounding,
 number words, dates against each article's date, name spellings and initialisms), and the group
 most sources state is the consensus (the reader's summed confidence breaks ties: summed alone,
 two confident readings of a wrong value outweighed four hesitant readings of the right one).
@@ -35,6 +36,7 @@ import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from qa.answer_scorer import repeats_question
 from qa.claims import Claim, about_same_slot, judge_document, make_claim, related_sentences, source_mark
 from qa.corpus import Corpus
 from qa.models import SourceAgreement, StatedValue
@@ -128,7 +130,7 @@ class Agreement:
             spans = [known[h.row] for h in hits if h.row in known]
             best = max(spans, key=lambda s: (s.confidence, s.margin), default=None)
             confidence = best.confidence if best else 0.0
-            if confidence >= self.source_confidence:
+            if confidence >= self.source_confidence and not repeats_question(question, best.text):
                 doc = self.corpus.document(doc_id)
                 readings[doc_id] = Reading(doc_id, best, parse_value(best.text, reference_date=doc.date), confidence)
         return readings

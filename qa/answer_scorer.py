@@ -23,7 +23,8 @@ import numpy as np
 
 from qa.logistic import squash
 from qa.reader import CARD_PATH
-from qa.values import find_values
+from qa.values import find_names, find_values
+from qa.values.names import name_value, names_compatible
 
 FEATURES = ("margin", "kind_fits", "kind_misses", "echo", "log_words", "cosine", "coverage", "rank", "reader_pick")
 MARGIN_RANGE = (-10.0, 15.0)  # beyond these the margin says nothing more
@@ -40,6 +41,21 @@ class Candidate:
     coverage: float  # BM25 coverage of the question by the sentence, 0..1
     rank: int  # the sentence's place in retrieval, 0 first
     reader_pick: bool  # the reader's own best span of its sentence (not a typed candidate)
+
+
+def repeats_question(question: str, text: str) -> bool:
+    """The span only repeats the question: every word of it is the question's, or it is a name the
+    question names, in another spelling or in full ("Zelenskiy", "Volodymyr Zelensky" for "Who did
+    Zelensky ..."). Such a span tells the reader nothing, so it is never offered as what a source says
+    or as a guess. A question offering a choice ("Kyiv or Lviv?") is answered by its own words."""
+    asked = _WORD.findall(question.lower())
+    if "or" in asked:
+        return False
+    words = _WORD.findall(text.lower())
+    if words and set(words) <= set(asked):
+        return True
+    span = name_value(text)
+    return span is not None and any(names_compatible(span, name) is True for name in find_names(question))
 
 
 def candidate_features(question: str, kinds: frozenset[str], candidate: Candidate) -> np.ndarray:

@@ -7,8 +7,9 @@ the question, and proposes one span per sentence; when the question asks for a k
 candidates too, scored by the reader. The answer scorer (`qa.answer_scorer`) gives every candidate
 a calibrated confidence; the most confident wins, and below the calibrated threshold the engine
 offers its passage instead of a short answer, with the best span marked as a guess only from the
-calibrated guess cut up (below it the guesses are mostly wrong). Whether the articles speak to the
-question at all is a separate, calibrated score (`qa.relevance`); below its cut the outcome is "none".
+calibrated guess cut up (below it the guesses are mostly wrong) and never where it only repeats the
+question. Whether the articles speak to the question at all is a separate, calibrated score
+(`qa.relevance`); below its cut the outcome is "none".
 
 So the reader and the scorer, not the retriever's order alone, decide which sentence answers, and a
 question whose on-topic sentences do not hold its answer (an unanswerable question about the right
@@ -24,7 +25,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from qa.answer_scorer import AnswerScorer, Candidate, answer_scorer, candidate_features
+from qa.answer_scorer import AnswerScorer, Candidate, answer_scorer, candidate_features, repeats_question
 from qa.expected import expected_kinds
 from qa.logistic import squash
 from qa.models import Status
@@ -219,7 +220,8 @@ def select_answer(
     cut = abstention_threshold() if threshold is None else threshold
     status = outcome(related, relevance.threshold, confidence, cut)
     guess_from = calibrated_guess_cut() if guess_cut is None else guess_cut
-    guess = spans[0] if status == "passage" and spans and confidence >= guess_from else None
+    worth_a_look = spans and confidence >= guess_from and not repeats_question(question, spans[0].text)
+    guess = spans[0] if status == "passage" and worth_a_look else None
     return Selection(status, confidence, related, tuple(spans), guess)
 
 

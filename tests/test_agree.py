@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from qa.answer_scorer import repeats_question
 from qa.engine import Engine
 from qa.spans import SpanGuess
 
@@ -327,3 +328,9 @@ def test_a_body_named_in_full_and_by_its_initials_agrees_with_itself(tmp_path, q
     a = Engine(corpus_dir=folder, index_dir=tmp_path / "index").answer(question)
     assert {s.doc_id: s.marker for s in a.sources} == {"ferry_a": "agrees", "ferry_b": "agrees", "ferry_c": "agrees"}
     assert {s.value for s in a.sources} <= {"The Nordland Competition Authority", "NCA"}
+
+
+def test_no_source_is_said_to_state_what_only_repeats_the_question(seed_engine):
+    question = "Who did Zelensky give the interview to?"  # every source names Zelensky; that is no answer
+    answer = seed_engine.answer(question)
+    assert [s.value for s in answer.sources if s.value and repeats_question(question, s.value)] == []

@@ -14,7 +14,7 @@ from qa.reader import PRECISION_ENV, Reader, shared_reader
 from qa.spans import whole_words
 from qa.retrieve import Hit
 from qa.values import find_values
-from qa.answer_scorer import UNCALIBRATED, Candidate, answer_scorer, candidate_features
+from qa.answer_scorer import UNCALIBRATED, Candidate, answer_scorer, candidate_features, repeats_question
 from qa.expected import expected_kinds
 from qa.select import candidates_in, confidence_of, read_spans, select_answer, span_of, whole_values
 
@@ -130,6 +130,19 @@ def test_a_guess_is_offered_only_for_a_passage_and_only_from_the_guess_cut(reade
     withheld = select_answer(question, hits, reader, threshold=1.01, guess_cut=offered.confidence + 0.01)
     assert withheld.status == "passage" and withheld.guess is None and withheld.best == offered.best
     assert select_answer(question, hits, reader, threshold=0.0, guess_cut=0.0).guess is None  # an answer is no guess
+
+
+@pytest.mark.parametrize(("question", "span", "repeats"), [
+    ("Who is Keith Kellogg?", "Keith Kellogg", True),
+    ("Who did Zelensky give the interview to?", "Zelenskiy", True),  # another spelling
+    ("Who did Zelensky give the interview to?", "Volodymyr Zelensky", True),  # the name in full
+    ("What did the U.S. offer?", "United States", True),
+    ("Who is Keith Kellogg?", "Trump's special envoy", False),
+    ("Who did Zelensky give the interview to?", "Reuters", False),
+    ("Which is bigger, Kyiv or Lviv?", "Kyiv", False),  # a choice is answered by the question's own words
+])
+def test_a_span_that_only_repeats_the_question_is_told_apart(question, span, repeats):
+    assert repeats_question(question, span) is repeats
 
 
 def test_missing_reader_weights_are_reported_as_an_unusable_model(tmp_path):

@@ -100,3 +100,13 @@ def test_a_passage_marks_the_readers_span_as_a_guess_only_from_the_guess_cut(see
     assert unmarked.status == "passage" and unmarked.answer is None
     assert unmarked.citations[0].text == top.text  # the same closest passage, its span no longer marked
     assert (unmarked.citations[0].answer_start, unmarked.citations[0].answer_end) == (None, None)
+
+
+def test_a_guess_that_only_repeats_the_question_is_never_marked(seed_engine):
+    question = "Who is Keith Kellogg?"
+    every_guess = Engine(seed_engine.corpus_dir, seed_engine.index_dir,
+                         selector=lambda e: Selector(e.reader, threshold=2.0, guess_cut=0.0))
+    selection = every_guess.selector.select(question, every_guess.retriever.retrieve(question))
+    assert selection.best.text == "Keith Kellogg" and selection.guess is None
+    top = every_guess.answer(question).citations[0]
+    assert top.text == selection.best.hit.passage.text and top.answer_start is None
