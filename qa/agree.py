@@ -6,10 +6,10 @@ by the documents read, never by the corpus or its near-duplicates) are read by t
 source's own value is its most confident candidate span (`qa.select.read_spans`: the reader's span
 and, for a question asking for a kind of value, the values of that kind, scored by the answer
 scorer) when that confidence reaches the calibrated source cut and the span says more than the
-question (`answer_scorer.repeats_question`: "Zelenskiy" is no answer to "Who did Zelensky ..."). Values
-are then grouped by meaning (`values.compatible`: hedges as intervals, unit conversions with rounding,
-number words, dates against each article's date, name spellings and initialisms), and the group
-most sources state is the consensus (the reader's summed confidence breaks ties: summed alone,
+question (`answer_scorer.repeats_question`: "Zelenskiy" is no answer to "Who did Zelensky ...").
+Values are then grouped by meaning (`values.compatible`: hedges as intervals, unit conversions with
+rounding, number words, dates against each article's date, name spellings and initialisms), and
+the group most sources state is the consensus (the reader's summed confidence breaks ties: summed alone,
 two confident readings of a wrong value outweighed four hesitant readings of the right one).
 
 A source is marked
