@@ -9,8 +9,8 @@ scorer) when that confidence reaches the calibrated source cut and the span says
 question (`answer_scorer.repeats_question`: "Zelenskiy" is no answer to "Who did Zelensky ...").
 Values are then grouped by meaning (`values.compatible`: hedges as intervals, unit conversions with
 rounding, number words, dates against each article's date, name spellings and initialisms), and
-the group most sources state is the consensus (the reader's summed confidence breaks ties: summed alone,
-two confident readings of a wrong value outweighed four hesitant readings of the right one).
+the group most sources state is the consensus (the reader's summed confidence breaks ties: summed
+alone, two confident readings of a wrong value outweighed four hesitant readings of the right one).
 
 A source is marked
 - agrees: its own value is the consensus, or one of its retrieved sentences about the question

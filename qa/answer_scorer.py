@@ -23,8 +23,7 @@ import numpy as np
 
 from qa.logistic import squash
 from qa.reader import CARD_PATH
-from qa.values import find_names, find_values
-from qa.values.names import name_value, names_compatible
+from qa.values import compatible, find_names, find_values, parse_value
 
 FEATURES = ("margin", "kind_fits", "kind_misses", "echo", "log_words", "cosine", "coverage", "rank", "reader_pick")
 MARGIN_RANGE = (-10.0, 15.0)  # beyond these the margin says nothing more
@@ -54,8 +53,10 @@ def repeats_question(question: str, text: str) -> bool:
     words = _WORD.findall(text.lower())
     if words and set(words) <= set(asked):
         return True
-    span = name_value(text)
-    return span is not None and any(names_compatible(span, name) is True for name in find_names(question))
+    span = parse_value(text)
+    if span is None or span.kind != "name":
+        return False
+    return any(compatible(span, name) is True for name in find_names(question))
 
 
 def candidate_features(question: str, kinds: frozenset[str], candidate: Candidate) -> np.ndarray:

@@ -220,7 +220,7 @@ def select_answer(
     cut = abstention_threshold() if threshold is None else threshold
     status = outcome(related, relevance.threshold, confidence, cut)
     guess_from = calibrated_guess_cut() if guess_cut is None else guess_cut
-    worth_a_look = spans and confidence >= guess_from and not repeats_question(question, spans[0].text)
+    worth_a_look = bool(spans) and confidence >= guess_from and not repeats_question(question, spans[0].text)
     guess = spans[0] if status == "passage" and worth_a_look else None
     return Selection(status, confidence, related, tuple(spans), guess)
 
