@@ -191,10 +191,22 @@ def screenshot(page, shots: Path, name: str, full_page: bool = True) -> Path:
 # ---------------------------------------------------------------- what a person does
 
 
+PANELS = ["qa-chat", "qa-question", "qa-citations", "qa-sources", "qa-viewer-heading", "qa-legend", "qa-article"]
+
+# Gradio draws a component's module lazily: until it is loaded, a loading placeholder stands where the
+# component will be, outside the element that will carry its id. The app has loaded when every panel is
+# on the page and no such placeholder is left.
+APP_LOADED = """ids => ids.every(id => document.getElementById(id))
+  && ![...document.querySelectorAll('.wrap.default:not(.hide)')]
+       .some(e => e.getClientRects().length && !e.closest('[id^=qa-]'))"""
+
+
 def open_app(page, url: str) -> float:
-    """Load the app; returns when the question box is usable (ms since navigation start)."""
+    """Load the app; returns when the question box is usable and every panel has loaded (ms since
+    navigation start)."""
     page.goto(url)
     page.locator("#qa-question textarea").wait_for(state="visible")
+    page.wait_for_function(APP_LOADED, arg=PANELS, polling="raf")
     return page.evaluate("performance.now()")
 
 
@@ -288,7 +300,7 @@ def wait_until_on_screen(page, locator) -> None:
 RECORD_FRAMES = """() => { window.__frames = []; window.__stopFrames = false;
   const step = () => {
     const busy = [...document.querySelectorAll('.wrap.default:not(.hide), .message.pending, .eta-bar')]
-      .filter(e => e.getClientRects().length).map(e => (e.closest('[id^=qa-]') || {id: 'page'}).id);
+      .filter(e => e.getClientRects().length).map(e => (e.closest('[id^=qa-]') || {id: `page (${e.className})`}).id);
     window.__frames.push({box: document.querySelector('#qa-question textarea').value, busy,
                           replied: !!document.querySelector('#qa-chat .qa-reply')});
     if (!window.__stopFrames) requestAnimationFrame(step);
