@@ -28,6 +28,7 @@ import numpy as np
 
 from qa.embedding import BACKEND_ENV
 from qa.spans import SpanGuess, answer_mask, best_span, model_inputs
+from qa.values import dateline_end
 from qa.model_files import (
     ModelUnavailable, OnnxUnavailable, cache_dir, export_onnx, graph_written_atomically, onnx_session, sha256_of,
 )
@@ -147,7 +148,7 @@ class Reader:
         pairs = self.tokenizer.encode_batch([(question, sentence) for sentence in sentences])
         starts, ends = self._scores(model_inputs(pairs))
         return [
-            best_span(sentence, starts[i], ends[i], np.array(p.offsets), answer_mask(p.sequence_ids))
+            best_span(sentence, starts[i], ends[i], np.array(p.offsets), _statement_mask(sentence, p))
             for i, (sentence, p) in enumerate(zip(sentences, pairs))
         ]
 
@@ -165,6 +166,19 @@ class Reader:
         with self._lock, torch.inference_mode():
             start, end = self._model()(**{k: torch.from_numpy(v) for k, v in feed.items()})
         return start.numpy(), end.numpy()
+
+
+def _statement_mask(sentence: str, pair) -> np.ndarray:
+    """Where an answer may start or end: the sentence's tokens after its dateline, if it opens with
+    one ("BRISTOW, March 4, 2025 - The line opened on Monday": not "March 4, 2025", not "BRISTOW").
+    The dateline is still read, as context."""
+    allowed = answer_mask(pair.sequence_ids)
+    statement_start = dateline_end(sentence)
+    if statement_start:
+        in_sentence = np.array([sid == 1 for sid in pair.sequence_ids], dtype=bool)
+        starts_before = np.array([start < statement_start for start, _ in pair.offsets], dtype=bool)
+        allowed &= ~(in_sentence & starts_before)
+    return allowed
 
 
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")

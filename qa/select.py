@@ -20,6 +20,7 @@ slice of a document: spans carry document offsets.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -29,7 +30,7 @@ from qa.answer_scorer import AnswerScorer, Candidate, answer_scorer, candidate_f
 from qa.expected import expected_kinds
 from qa.logistic import squash
 from qa.models import Status
-from qa.values import Value, find_values
+from qa.values import Value, find_names, find_values
 from qa.reader import CARD_PATH, Reader
 from qa.spans import SpanGuess
 from qa.relevance import RelevanceModel, relevance_model
@@ -159,6 +160,7 @@ def span_of(hit: Hit, guess: SpanGuess, values: list[Value] | None = None) -> Sp
     sentence = hit.passage.text
     values = find_values(sentence) if values is None else values
     start, end = whole_values(values, guess.start, guess.end)
+    end = whole_list(sentence, start, end)
     margin = guess.margin
     touched = [v for v in values if start <= v.start and v.end <= end]
     if len(touched) > 1:
@@ -185,6 +187,26 @@ def whole_values(values: list[Value], start: int, end: int) -> tuple[int, int]:
         if value.start < end and start < value.end:
             start, end = min(start, value.start), max(end, value.end)
     return start, end
+
+
+_LIST_SEPARATOR = re.compile(r",\s*(?:(?:and|or)\s+)?|\s+(?:and|or)\s+")
+
+
+def whole_list(sentence: str, start: int, end: int) -> int:
+    """The end of a span that lists names, moved to the list's last name: a reader that stops inside
+    "Donetsk, Dnipropetrovsk, and Luhansk" leaves a region out. A single name is left as it is (the
+    question may ask for one of them)."""
+    names = find_names(sentence)
+    listed = [n for n in names if start <= n.start < end]  # the last may run on ("Germany and Italy")
+    if len(listed) < 2 or listed[-1].end < end - 1 or not all(
+            _LIST_SEPARATOR.fullmatch(sentence[a.end:b.start]) for a, b in zip(listed, listed[1:])):
+        return end
+    last = listed[-1]
+    for name in (n for n in names if n.start >= last.end):
+        if not _LIST_SEPARATOR.fullmatch(sentence[last.end:name.start]):
+            break
+        last = name
+    return max(end, last.end)
 
 
 def confidence_of(margin: float) -> float:

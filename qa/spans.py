@@ -72,7 +72,7 @@ def best_span(
     pair[:, 0] = NEG
     s, e = np.unravel_index(int(np.argmax(pair)), pair.shape)
     char_start, char_end = whole_words(sentence, int(offsets[s][0]), int(offsets[e][1]))
-    sentence_tokens = np.where(allowed[:, None], offsets, 0)  # question tokens can never be a candidate
+    sentence_tokens = np.where(allowed[:, None], offsets, 0)  # question (or dateline) tokens are never a candidate
     return SpanGuess(char_start, char_end, float(pair[s, e]), no_answer, (sentence_tokens, start_scores, end_scores))
 
 

@@ -16,7 +16,7 @@ from qa.retrieve import Hit
 from qa.values import find_values
 from qa.answer_scorer import UNCALIBRATED, Candidate, answer_scorer, candidate_features, repeats_question
 from qa.expected import expected_kinds
-from qa.select import candidates_in, confidence_of, read_spans, select_answer, span_of, whole_values
+from qa.select import candidates_in, confidence_of, read_spans, select_answer, span_of, whole_list, whole_values
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +61,22 @@ def test_a_span_touching_a_value_takes_the_whole_value(sentence, piece, expected
     assert sentence[s:e] == expected
 
 
+@pytest.mark.parametrize(
+    "sentence, piece, expected",
+    [
+        ("Most sit in three regions: Donetsk, Dnipropetrovsk, and Luhansk.", "Donetsk, Dnipropetrovsk",
+         "Donetsk, Dnipropetrovsk, and Luhansk"),  # a list stopped short leaves a region out
+        ("Talks included France, Germany and Italy, officials said.", "France, Germany", "France, Germany and Italy"),
+        ("Delegates from Paris, Rome, Berlin, and Oslo met.", "Paris, Rome", "Paris, Rome, Berlin, and Oslo"),
+        ("Most sit in three regions: Donetsk, Dnipropetrovsk, and Luhansk.", "Donetsk", "Donetsk"),  # one name: one of them
+        ("Delegates from Paris, Rome met Berlin officials.", "Paris, Rome", "Paris, Rome"),  # the list has ended
+    ],
+)
+def test_a_span_that_lists_names_takes_the_whole_list(sentence, piece, expected):
+    start = sentence.index(piece)
+    assert sentence[start:whole_list(sentence, start, start + len(piece))] == expected
+
+
 HARBOUR = "The Harbour Line runs 11.2 km along the old dock road and has 14 stations."
 
 
@@ -82,6 +98,19 @@ def test_the_reader_points_at_the_name_a_who_question_asks_for(reader):
     guess = reader.read("Who is Trump's special envoy for Russia and Ukraine?", [sentence])[0]
     assert sentence[guess.start : guess.end] == "Keith Kellogg"
     assert guess.margin > 0
+
+
+BRISTOW = "BRISTOW, March 4, 2025 - The Harbour Line opened on Monday after a four-year build."
+
+
+def test_a_dateline_is_read_as_context_but_never_offered_as_an_answer(reader):
+    hit = sentence_hit(BRISTOW)
+    question = "When did the Harbour Line open?"
+    offered = [span.text for span, _ in candidates_in(hit, reader.read(question, [BRISTOW])[0], expected_kinds(question))]
+    assert offered and "March 4, 2025" not in offered  # the day the report was filed
+    assert "Monday" in offered
+    guess = reader.read("Where did the Harbour Line open?", [BRISTOW])[0]
+    assert guess.start >= BRISTOW.index("The Harbour")  # not the city it was filed from
 
 
 def test_the_reader_says_no_answer_when_the_sentence_does_not_hold_one(reader):

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.values import canonical_name, compatible, dateline_date, find_names, find_values, parse_value
+from qa.values import canonical_name, compatible, dateline_date, dateline_end, find_names, find_values, parse_value
 
 SEEDS = sorted((Path(__file__).resolve().parents[1] / "seeds").glob("*.txt"))
 REPORTED = date(2025, 2, 9)  # a Sunday: "Friday" in a report of this day is Feb. 7
@@ -338,3 +338,17 @@ def test_a_dateline_gives_the_day_it_states(line, day):
                                   "code 2025-13-45"])
 def test_a_line_without_one_whole_day_gives_no_dateline_date(line):
     assert dateline_date(line) is None
+
+
+@pytest.mark.parametrize("sentence, dateline", [
+    ("BRISTOW, March 3, 2025 - The Harbour Line opened.", "BRISTOW, March 3, 2025 - "),
+    ("LYON, France, June 22, 2017 (AFP) - A court fined", "LYON, France, June 22, 2017 (AFP) - "),
+    ("MANILA, Aug 8 (Reuters) - Divers found", "MANILA, Aug 8 (Reuters) - "),
+    ("KYIV (Reuters) - Ukraine is ready", "KYIV (Reuters) - "),
+    ("ST. PETERSBURG, 4 March 2025 – Officials said", "ST. PETERSBURG, 4 March 2025 – "),
+    ("NATO — the alliance said", ""),  # capitals and a dash, but neither a day nor an agency
+    ("US-China talks resumed on March 3", ""),
+    ("The UN, March 3 - a statement", ""),
+])
+def test_a_dateline_opening_a_sentence_is_told_from_its_statement(sentence, dateline):
+    assert sentence[:dateline_end(sentence)] == dateline

@@ -212,6 +212,25 @@ def _weekday_near(reference: date, weekday: int, relation: str) -> date:
 
 
 
+# A wire-style dateline opening a paragraph: the place in capitals, perhaps its country, then the day
+# and/or the agency, then a dash ("LYON, France, June 22, 2017 (AFP) - ", "MANILA, Aug 8 (Reuters) - ").
+_DATELINE_RE = re.compile(rf"""
+    ^\s*[A-Z][A-Z'.]+(?:[\s-][A-Z][A-Z'.]+)*
+    (?:,\s*[A-Z][a-z]+(?:\s[A-Z][a-z]+)*)?
+    (?:,?\s+(?:{_MONTH}\s+{_DAY}(?:,?\s+{_YEAR})?|{_DAY}\s+{_MONTH}(?:,?\s+{_YEAR})?|\d{{4}}-\d\d-\d\d)
+       (?:\s*\([^()\n]{{1,30}}\))?
+     | \s*\([^()\n]{{1,30}}\))
+    (?:\s*[—–]|\s+-{{1,2}})\s*
+""", re.VERBOSE)
+
+
+def dateline_end(sentence: str) -> int:
+    """Where the statement of a sentence opened by a dateline starts (0 where there is none): the
+    dateline says where and when the report was filed, which is no answer to what happened."""
+    match = _DATELINE_RE.match(sentence)
+    return match.end() if match else 0
+
+
 def dateline_date(line: str) -> date | None:
     """The day an article's dateline or headline line states ("2025-02-04", "February 4, 2025",
     "Tuesday, 4 Feb. 2025"): its first date written with day, month and year."""
