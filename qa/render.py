@@ -159,6 +159,15 @@ def disagreement_note(answer: Answer) -> str:
     return f'<div class="qa-disagree">⚠ Sources disagree: {sources} a different value (see below).</div>'
 
 
+def what_the_sources_state(answer: Answer) -> str:
+    """Without a short answer, the value the agreeing sources state, so that "✓ agrees" says with
+    what (it may differ from the reader's guess in the passage above)."""
+    if not answer.values or not answer.values[0].doc_ids:
+        return ""
+    side = _value_side(answer.values[0], _titles_by_doc(answer))
+    return f'<div class="qa-stated">What the sources that speak to it state: {side}</div>'
+
+
 def _titles_by_doc(answer: Answer) -> dict[str, str]:
     titles = {c.doc_id: c.title for c in answer.citations}
     titles.update((s.doc_id, s.title) for s in answer.sources)
@@ -216,7 +225,7 @@ def render_closest_passage(answer: Answer) -> str:
     if others:
         parts.append(f'<div class="qa-heading">Other related passages</div>{_related_lines(others, first=2)}')
     if any(s.marker != "silent" for s in answer.sources):
-        parts.append(agreement_strip(answer))
+        parts.extend([disagreement_note(answer) or what_the_sources_state(answer), agreement_strip(answer)])
     parts.append('<div class="qa-hint">Open a passage in the source viewer to read it in context.</div>')
     return f'<div class="qa-reply qa-passage">{"".join(parts)}</div>'
 

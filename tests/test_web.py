@@ -206,9 +206,22 @@ def test_a_passage_whose_sources_speak_shows_the_strip_and_their_split():
     text = visible_text(render_reply(passage))
     assert text.startswith(NO_SHORT_ANSWER)
     assert "What each source says" in text and "✗ conflicts" in text and MARKS_MEANING in text
+    assert "⚠ Sources disagree: 2.5 km (1.5 miles) — 3 sources" in text
     all_silent = passage.model_copy(update={"sources": [SourceAgreement(doc_id="doc_a", title="Mining deal",
                                                                         marker="silent")], "values": []})
     assert "What each source says" not in visible_text(render_reply(all_silent))
+
+
+def test_a_passage_says_which_value_its_agreeing_sources_state():
+    """The guess in the passage may be another sentence's; "✓ agrees" is with what the sources state."""
+    titles = {"doc_a": "Line opens", "doc_b": "New tram line"}
+    passage = answered(
+        sources=[SourceAgreement(doc_id=d, title=t, marker="agrees") for d, t in titles.items()],
+        values=[StatedValue(value="Monday", doc_ids=list(titles), confidence=0.6)],
+    ).model_copy(update={"status": "passage", "answer": None, "confidence": 0.3})
+    text = visible_text(render_reply(passage))
+    assert "What the sources that speak to it state: Monday — 2 sources (Line opens, New tram line)" in text
+    assert "Sources disagree" not in text
 
 
 def test_the_citation_picker_names_the_question_whose_citations_it_lists():
