@@ -13,7 +13,9 @@ the reader is rebuilt at start from the verified MiniLM weights plus that file (
 tuned is read from the file).
 
 Spans are returned as character offsets into the sentence given, widened to whole words: a word
-piece never cuts a name in half, so `sentence[start:end]` is always text a person would copy.
+piece never cuts a name in half, so `sentence[start:end]` is always text a person would copy. A
+sentence's opening dateline ("BRISTOW, March 4, 2025 - ") is read as context but holds no span: it
+says where and when the report was filed.
 """
 
 from __future__ import annotations
