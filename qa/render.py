@@ -140,7 +140,7 @@ def agreement_strip(answer: Answer) -> str:
     """One line per source, agreeing ones first, and one line saying what the three marks mean."""
     sources = sorted(answer.sources, key=lambda s: MARKER_ORDER[s.marker])
     lines = "".join(_source_line(s) for s in sources)
-    return (f'<div class="qa-heading">What each source says</div><div class="qa-sources">{lines}</div>'
+    return (f'<div class="qa-heading">{as_html(strip_heading(answer))}</div><div class="qa-sources">{lines}</div>'
             f'<div class="qa-hint qa-marks-meaning">{as_html(MARKS_MEANING)}</div>')
 
 
@@ -159,13 +159,14 @@ def disagreement_note(answer: Answer) -> str:
     return f'<div class="qa-disagree">⚠ Sources disagree: {sources} a different value (see below).</div>'
 
 
-def what_the_sources_state(answer: Answer) -> str:
-    """Without a short answer, the value the agreeing sources state, so that "✓ agrees" says with
-    what (it may differ from the reader's guess in the passage above)."""
-    if not answer.values or not answer.values[0].doc_ids:
-        return ""
-    side = _value_side(answer.values[0], _titles_by_doc(answer))
-    return f'<div class="qa-stated">What the sources that speak to it state: {side}</div>'
+def strip_heading(answer: Answer) -> str:
+    """Without a short answer, the strip's heading names the value the agreeing sources state, so that
+    "✓ agrees" says with what (it may differ from the reader's guess in the passage above)."""
+    stated = answer.values[0] if len(answer.values) == 1 else None
+    if answer.status != "passage" or stated is None or not stated.doc_ids:
+        return "What each source says"
+    count = "1 source states" if len(stated.doc_ids) == 1 else f"{len(stated.doc_ids)} sources state"
+    return f"What each source says ({count} “{stated.value}”)"
 
 
 def _titles_by_doc(answer: Answer) -> dict[str, str]:
@@ -225,7 +226,7 @@ def render_closest_passage(answer: Answer) -> str:
     if others:
         parts.append(f'<div class="qa-heading">Other related passages</div>{_related_lines(others, first=2)}')
     if any(s.marker != "silent" for s in answer.sources):
-        parts.extend([disagreement_note(answer) or what_the_sources_state(answer), agreement_strip(answer)])
+        parts.extend([disagreement_note(answer), agreement_strip(answer)])
     parts.append('<div class="qa-hint">Open a passage in the source viewer to read it in context.</div>')
     return f'<div class="qa-reply qa-passage">{"".join(parts)}</div>'
 

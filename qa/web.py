@@ -67,7 +67,6 @@ CSS = """
 .qa-doc { color: #6b7280; font-size: .85em; }
 .qa-hint { color: #6b7280; font-size: .85em; margin-top: .5em; }
 .qa-disagree { color: #b91c1c; font-weight: 600; margin: .2em 0 .5em 0; }
-.qa-stated { margin: .2em 0 .5em 0; }
 /* The article reads as running text: HighlightedText lays tokens out as flex items, breaks words
    inside them and leaves whitespace between its elements (hidden here with font-size 0). */
 #qa-article .textfield { display: block; word-break: normal; overflow-wrap: break-word; line-height: 1.6;

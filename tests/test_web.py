@@ -220,7 +220,7 @@ def test_a_passage_says_which_value_its_agreeing_sources_state():
         values=[StatedValue(value="Monday", doc_ids=list(titles), confidence=0.6)],
     ).model_copy(update={"status": "passage", "answer": None, "confidence": 0.3})
     text = visible_text(render_reply(passage))
-    assert "What the sources that speak to it state: Monday — 2 sources (Line opens, New tram line)" in text
+    assert "What each source says (2 sources state “Monday”)" in text
     assert "Sources disagree" not in text
 
 
