@@ -25,7 +25,9 @@ _ASKS: tuple[tuple[re.Pattern, frozenset[str]], ...] = tuple(
          r"pay|paid|price|spend|spent|earn|earned|raise|raised|fund|funding|budget|invest|invested|value|charge|"
          r"sell|sold|owe|lose|lost|fine|fined|profit|revenue)\b|\bhow much money\b"
          r"|\b(?:what|which) (?:price|amount of money|sum)\b|\bhow much (?:funding|investment|profit|revenue)\b"
-         r"|\bwhat (?:is|was|were) the (?:cost|price|budget|value)\b",
+         r"|\bwhat (?:is|was|were) the (?:cost|price|budget|value)\b"
+         r"|\bwhat (?:is|was|were) (?:the )?(?:[\w-]+ ){0,2}[\w-]+(?:'s|’s) (?:total |final |estimated |overall )?"
+         r"(?:cost|price|budget)\b",
          {"money"}),
         (r"\bhow (?:far|wide|tall|high|deep)\b|\b(?:what|which) (?:distance|length|height|depth)\b", {"length"}),
         (r"\bhow (?:large|big) (?:an )?area\b|\bwhat area\b", {"area"}),
