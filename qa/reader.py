@@ -177,9 +177,9 @@ def _statement_mask(sentence: str, pair) -> np.ndarray:
     allowed = answer_mask(pair.sequence_ids)
     statement_start = dateline_end(sentence)
     if statement_start:
-        in_sentence = np.array([sid == 1 for sid in pair.sequence_ids], dtype=bool)
-        starts_before = np.array([start < statement_start for start, _ in pair.offsets], dtype=bool)
-        allowed &= ~(in_sentence & starts_before)
+        in_dateline = np.array([start < statement_start for start, _ in pair.offsets], dtype=bool)
+        in_dateline[0] = False  # [CLS], "no answer", stays allowed; question tokens never were
+        allowed &= ~in_dateline
     return allowed
 
 
