@@ -214,7 +214,9 @@ def choose_source_cut() -> tuple[float, float]:
     pooled, (1) on the seed calibration set, which sources hold a gold answer at all (a source that
     holds none is silent; one that does agrees), and (2) on the conflict calibration stories
     (`conflict_stories/`: five reports of one invented story each, some stating other values), the
-    marker written for every report."""
+    marker written for every report. A cut that marks fewer of the stories' agreeing or silent
+    reports "conflicts" comes first (issue 19 asks for none: a false conflict is the one marker a
+    reader acts on wrongly), then the best pooled accuracy."""
     with tempfile.TemporaryDirectory() as tmp:
         engine = Engine(corpus_dir=ROOT / "seeds", index_dir=Path(tmp) / "index")
         questions = load_questions(CALIBRATION / "questions.jsonl")
@@ -237,11 +239,11 @@ def choose_source_cut() -> tuple[float, float]:
             story = told.metrics()
             pairs = sum(told.confusion().values())
             pooled = (right + story["marker_accuracy"] * pairs) / (total + pairs)
-            scores.append((pooled, -cut))
+            scores.append((-story["false_conflicts"], pooled, -cut))
             print(f"  source cut {cut}: marker accuracy {pooled:.3f} (seed calibration {right / total:.3f}; "
                   f"conflict stories {story['marker_accuracy']:.3f}, conflict recall {story['conflict_recall']:.3f}, "
                   f"false conflicts {story['false_conflicts']:.0f})")
-    accuracy, cut = max(scores)
+    _, accuracy, cut = max(scores)
     return -cut, accuracy
 
 
@@ -397,9 +399,10 @@ def write_source_cut() -> None:
     card = json.loads(CARD_PATH.read_text(encoding="utf-8"))
     cut, accuracy = choose_source_cut()
     card["source_reading_cut"] = cut
-    card["source_reading_cut_rule"] = ("the cut with the best marker accuracy on tests/calibration/questions.jsonl "
+    card["source_reading_cut_rule"] = ("of the cuts with the fewest false conflicts on tests/calibration/conflict_stories/, "
+                                       "the one with the best marker accuracy on tests/calibration/questions.jsonl "
                                        "(a source counted as stating the answer where its text holds a gold answer) "
-                                       "and tests/calibration/conflict_stories/ (the marker written for every report), pooled")
+                                       "and the conflict stories (the marker written for every report), pooled")
     CARD_PATH.write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
     print(f"source reading cut {cut} (marker accuracy {accuracy:.3f} on the seed calibration set and the conflict stories)")
 

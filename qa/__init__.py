@@ -1,7 +1,7 @@
 """Offline extractive question answering over a folder of news articles.
 
     from qa import answer
-    a = answer("How far did Ukrainian troops advance into Kursk?")
+    a = answer("How far did Ukrainian forces advance into Russia's Kursk region?")
     a.answer, a.citations[0], a.sources
 """
 

@@ -186,6 +186,9 @@ def _statement_mask(sentence: str, pair) -> np.ndarray:
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 ONNX_EXPORT_VERSION = 2  # bump when the exported graph changes: older exports are made again
 ONNX_TOLERANCE = 1e-3  # start/end scores; an export that differs more from PyTorch is not used
+# The int8 graph's name says how it was quantized (7-bit weights, see `_quantize`): a cache holding
+# one quantized otherwise (8-bit weights read differently by each CPU) makes the new one beside it.
+INT8_GRAPH = "reader.int8-w7.onnx"
 
 
 def onnx_folder(encoder_dir: Path, weights: Path) -> Path:
@@ -205,13 +208,15 @@ def _onnx_session(encoder_dir: Path, weights: Path, torch_model, precision: str 
     folder = onnx_folder(encoder_dir, weights)
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / "reader.onnx"
-    quantized = folder / "reader.int8.onnx"
+    quantized = folder / INT8_GRAPH
     rejected = folder / "reader.int8.rejected"
     with FileLock(str(folder) + ".lock"):
         if not target.is_file():
             rejected.unlink(missing_ok=True)  # a new float graph deserves a new int8 check
             _export(torch_model(), target)
         if precision == "int8" and not quantized.is_file() and not _int8_was_rejected(rejected):
+            for stale in folder.glob("reader.int8*.onnx"):  # quantized otherwise by an earlier version
+                stale.unlink(missing_ok=True)
             try:
                 _quantize(target, quantized, encoder_dir)
             except Int8Disagrees as err:
@@ -285,8 +290,8 @@ INT8_MARGIN_TOLERANCE = 1.0  # how far int8 may move a probe pair's margin (the 
 
 
 def _quantize(source: Path, target: Path, encoder_dir: Path) -> None:
-    """Dynamic int8 quantization (weights per output channel) of the float reader, trusted only if it
-    reads every probe pair as the float graph does: the same best span wherever the float reader
+    """Dynamic int8 quantization (weights per output channel, in 7 bits) of the float reader, trusted
+    only if it reads every probe pair as the float graph does: the same best span wherever the float reader
     would answer (margin > 0), every margin within INT8_MARGIN_TOLERANCE; written atomically. Where the
     float reader says "not here", which of its low-scoring spans is best is a near-tie no reading
     depends on, as was comparing each token's top score. Figures in docs/experiments.md."""
@@ -296,7 +301,11 @@ def _quantize(source: Path, target: Path, encoder_dir: Path) -> None:
     except ImportError as err:
         raise OnnxUnavailable(f"{err.name} is not installed, so the int8 reader cannot be made") from err
     with graph_written_atomically(target, "int8 quantization") as tmp, _without_preprocessing_advice():
-        quantize_dynamic(str(source), str(tmp), weight_type=QuantType.QInt8, per_channel=True)
+        # 7-bit weights (reduce_range): with 8, a CPU without VNNI saturates the int16 sums of its u8 x s8
+        # products and one with VNNI or AMX does not, so the same question read otherwise on two laptops
+        # (logits up to 1.4 apart); with 7 no sum can saturate and every x86 CPU computes the same
+        # integers, as fast (docs/experiments.md, "The int8 reader reads the same on every CPU").
+        quantize_dynamic(str(source), str(tmp), weight_type=QuantType.QInt8, per_channel=True, reduce_range=True)
         readings = [probe_readings(ort.InferenceSession(str(graph), providers=["CPUExecutionProvider"]), encoder_dir)
                     for graph in (source, tmp)]
         for float_guess, int8_guess in zip(*readings):

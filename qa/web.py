@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 
 # Questions about the shipped articles (seeds/): offered only over that corpus.
 EXAMPLES = [
-    "How far did Ukrainian troops advance into Kursk?",
+    "How far did Ukrainian forces advance into Russia's Kursk region?",
     "Who is Trump's special envoy for Russia and Ukraine?",
     "What is the estimated value of Ukraine's mineral resources according to Forbes?",
     "What share of Ukraine's mineral resources is under Russian occupation?",

@@ -186,7 +186,7 @@ def test_a_sentence_sharing_most_of_a_phrase_answer_but_not_its_point_does_not_a
 
 
 def test_an_answer_carries_one_marker_per_source_with_the_answer_source_agreeing(seed_engine):
-    a = seed_engine.answer("How far did Ukrainian troops advance into Kursk?")
+    a = seed_engine.answer("How far did Ukrainian forces advance into Russia's Kursk region?")
     assert a.answered
     assert sorted(s.doc_id for s in a.sources) == sorted(seed_engine.documents)
     by_doc = {s.doc_id: s for s in a.sources}
@@ -196,7 +196,7 @@ def test_an_answer_carries_one_marker_per_source_with_the_answer_source_agreeing
 
 
 def test_the_conflicting_report_is_marked_when_asked_end_to_end(conflict_engine):
-    a = conflict_engine.answer("How far did Ukrainian troops advance into Kursk?")
+    a = conflict_engine.answer("How far did Ukrainian forces advance into Russia's Kursk region?")
     assert a.answered
     by_doc = {s.doc_id: s for s in a.sources}
     seed_value = "8 km" not in a.answer
@@ -236,9 +236,10 @@ def test_where_sources_split_two_to_one_the_majority_value_is_shown_and_the_spli
     a = tram_engine.answer("How many stations does the Harbour Line have?")
     assert a.status != "none"
     by_doc = {s.doc_id: s for s in a.sources}
-    assert [v.value for v in a.values][:2] == ["14", "16"]
+    counts = [v.value.split()[0] for v in a.values]  # the count each side states ("16" or "16 stations")
+    assert counts[:2] == ["14", "16"]
     assert sorted(a.values[0].doc_ids) == ["harbour_a", "harbour_b"] and a.values[1].doc_ids == ["harbour_c"]
-    assert (by_doc["harbour_c"].marker, by_doc["harbour_c"].value) == ("conflicts", "16")
+    assert (by_doc["harbour_c"].marker, by_doc["harbour_c"].value.split()[0]) == ("conflicts", "16")
     assert {by_doc["harbour_a"].marker, by_doc["harbour_b"].marker} == {"agrees"}
     if a.status == "answer":
         assert a.answer == "14" and a.confidence < 1.0  # the split costs confidence

@@ -41,7 +41,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 
-KURSK = "How far did Ukrainian troops advance into Kursk?"
+KURSK = "How far did Ukrainian forces advance into Russia's Kursk region?"
 ENVOY = "Who is Trump's special envoy for Russia and Ukraine?"  # one of the page's examples
 TALKS = "When did Zelensky discuss American investments with Trump?"  # answered well above the span threshold
 FORBES = "What is the estimated value of Ukraine's mineral resources according to Forbes?"

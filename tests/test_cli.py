@@ -179,7 +179,7 @@ def test_qa_eval_without_the_project_tree_asks_for_a_questions_file(monkeypatch,
 # --- the three outcomes, from Python and from the shell ----------------------------------------------------
 
 OUTCOMES = {
-    "answer": ("How far did Ukrainian troops advance into Kursk?", "Answer: 2.5 km"),
+    "answer": ("How far did Ukrainian forces advance into Russia's Kursk region?", "Answer: 2.5 km"),
     "passage": ("Why does Zelensky want security guarantees?",
                 "No short answer I can stand behind. This passage looks closest:"),
     "none": ("What is the capital of France?", "The articles don't cover this."),

@@ -29,7 +29,7 @@ from helpers import bm25_scores
 from qa.passage_cache import CACHE_FILE, SCHEMA_VERSION, PassageCache
 
 EDITED_DOC = "001_ba940ec7e439679a"
-QUESTION = "How far did Ukrainian troops advance into Kursk?"
+QUESTION = "How far did Ukrainian forces advance into Russia's Kursk region?"
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 
 from qa.models import Passage
 from qa.embedding import ModelUnavailable, bundled_minilm_dir
-from qa.reader import PRECISION_ENV, Reader, shared_reader
+from qa.reader import INT8_GRAPH, PRECISION_ENV, Reader, shared_reader
 from qa.spans import whole_words
 from qa.retrieve import Hit
 from qa.values import find_values
@@ -207,15 +207,15 @@ def test_a_failed_int8_quantization_leaves_the_reader_in_float32(float_graph_onl
         fallback = Reader(bundled_minilm_dir(), backend="onnx")
     assert (fallback.backend, fallback.precision) == ("onnx", "float32")
     assert "int8 quantization failed: no room left on the device" in caplog.text
-    assert not (float_graph_only / "reader.int8.onnx").exists()
+    assert not (float_graph_only / INT8_GRAPH).exists()
     assert KURSK[slice(*_span(fallback))] == "2.5 km"
 
 
 def test_a_damaged_int8_graph_is_not_used_and_is_made_again_next_time(float_graph_only, caplog):
-    (float_graph_only / "reader.int8.onnx").write_bytes(b"not an onnx graph")
+    (float_graph_only / INT8_GRAPH).write_bytes(b"not an onnx graph")
     with caplog.at_level(logging.WARNING, logger="qa.reader"):
         assert Reader(bundled_minilm_dir(), backend="onnx").precision == "float32"
-    assert "cannot load" in caplog.text and not (float_graph_only / "reader.int8.onnx").exists()
+    assert "cannot load" in caplog.text and not (float_graph_only / INT8_GRAPH).exists()
     assert Reader(bundled_minilm_dir(), backend="onnx").precision == "int8"  # quantized anew
 
 
