@@ -198,6 +198,21 @@ def test_the_int8_reader_points_at_the_float_readers_span_with_a_close_margin(re
     assert abs(int8_guess.margin - float_guess.margin) < 1.0
 
 
+def test_the_int8_readers_weights_fit_in_7_bits_so_every_cpu_computes_the_same_scores(reader):
+    """With 8-bit weights a CPU without VNNI saturates its int16 sums of u8 x s8 products and one with
+    VNNI does not: the same question read otherwise on two laptops. With weights of at most 64 in
+    magnitude (7 bits, `reduce_range`) a pair of products is at most 2 x 255 x 64 = 32,640: it fits."""
+    import onnx
+    from onnx import numpy_helper
+
+    from qa.reader import WEIGHTS_PATH, onnx_folder
+
+    graph = onnx.load(str(onnx_folder(bundled_minilm_dir(), WEIGHTS_PATH) / INT8_GRAPH)).graph
+    int8_weights = [numpy_helper.to_array(t) for t in graph.initializer if t.data_type == onnx.TensorProto.INT8]
+    assert len(int8_weights) >= 36  # every linear layer of the six blocks is quantized
+    assert all(abs(int(w.min())) <= 64 and int(w.max()) <= 64 for w in int8_weights)
+
+
 def test_a_failed_int8_quantization_leaves_the_reader_in_float32(float_graph_only, monkeypatch, caplog):
     def broken(*args, **kwargs):
         raise RuntimeError("no room left on the device")
