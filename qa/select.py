@@ -4,7 +4,8 @@ hold the answer, or "the articles don't cover this" (`Status`), with a confidenc
 The extractive reader (`qa.reader`) reads the top `READ_SENTENCES` retrieved sentences, each with
 the question, and proposes one span per sentence; when the question asks for a kind of value
 (`qa.expected`: a year, an amount, a share ...), the values of that kind in those sentences are
-candidates too, scored by the reader. The answer scorer (`qa.answer_scorer`) gives every candidate
+candidates too, scored by the reader, and where none of them states a value of that kind the best
+retrieved sentence that does is read as well. The answer scorer (`qa.answer_scorer`) gives every candidate
 a calibrated confidence; the most confident wins, and below the calibrated threshold the engine
 offers its passage instead of a short answer, with the best span marked as a guess only from the
 calibrated guess cut up (below it the guesses are mostly wrong) and never where it only repeats the
@@ -37,6 +38,7 @@ from qa.relevance import RelevanceModel, relevance_model
 from qa.retrieve import Hit
 
 READ_SENTENCES = 3  # reading 6 moved the best-span counts by -2..+3 at twice the cost (docs/experiments.md)
+KIND_SEARCH = 10  # how deep to look for a sentence of the asked kind when the read ones hold none
 DEFAULT_THRESHOLD = 0.5  # the reader's own operating point (margin 0), until calibrated
 DEFAULT_GUESS_CUT = 0.0  # every passage outcome shows its guess, until calibrated
 
@@ -118,15 +120,28 @@ def read_candidates(
     question: str, hits: list[Hit], reader: Reader, depth: int = READ_SENTENCES, ranked: bool = True,
 ) -> list[tuple[Span, np.ndarray]]:
     """Every candidate span of the top `depth` hits, with the answer scorer's features for it."""
-    top = hits[:depth]
-    guesses = reader.read(question, [h.passage.text for h in top]) if top else []
     kinds = expected_kinds(question)
+    top = hits[:depth] + sentence_of_the_asked_kind(hits, depth, kinds)
+    guesses = reader.read(question, [h.passage.text for h in top]) if top else []
     out = []
     for rank, (hit, guess) in enumerate(zip(top, guesses)):
         for span, pick in candidates_in(hit, guess, kinds):
             candidate = Candidate(span.text, span.margin, hit.cosine, hit.bm25_norm, rank if ranked else 0, pick)
             out.append((span, candidate_features(question, kinds, candidate)))
     return out
+
+
+def sentence_of_the_asked_kind(hits: list[Hit], depth: int, kinds: frozenset[str]) -> list[Hit]:
+    """Where the question asks for a kind of value that none of the top `depth` sentences states, the
+    best-ranked sentence within `KIND_SEARCH` that does, to read as well: "How much did the line cost?"
+    retrieves the sentences about the line first, and none of them can hold a cost."""
+    if not kinds or any(holds_kind(h, kinds) for h in hits[:depth]):
+        return []
+    return next(([h] for h in hits[depth:KIND_SEARCH] if holds_kind(h, kinds)), [])
+
+
+def holds_kind(hit: Hit, kinds: frozenset[str]) -> bool:
+    return any(value.kind in kinds for value in find_values(hit.passage.text))
 
 
 def _by_confidence(span: Span) -> tuple[float, float]:

@@ -16,7 +16,8 @@ from qa.retrieve import Hit
 from qa.values import find_values
 from qa.answer_scorer import UNCALIBRATED, Candidate, answer_scorer, candidate_features, repeats_question
 from qa.expected import expected_kinds
-from qa.select import candidates_in, confidence_of, read_spans, select_answer, span_of, whole_list, whole_values
+from qa.select import (candidates_in, confidence_of, read_spans, select_answer, sentence_of_the_asked_kind, span_of,
+                       whole_list, whole_values)
 
 
 @pytest.fixture(scope="module")
@@ -288,3 +289,28 @@ def test_the_calibrated_scorer_rises_with_the_readers_margin_and_punishes_the_wr
         return scorer.score(candidate_features("In what year?", kinds, Candidate(text, margin, 0.5, 0.5, 0, True)))
     assert score("2012", -2.0) < score("2012", 1.0) < score("2012", 6.0)
     assert score("the centre", 1.0) < score("2012", 1.0)
+
+
+# --- a question asking for a kind of value reads a sentence that states one -------------------------------
+
+HARBOUR = [
+    "The city's new Harbour Line opened to passengers on Monday, three years after works began.",
+    "The Harbour Line, the city's first tram line in half a century, opened on Monday.",
+    "Shop owners said two years of roadworks for the Harbour Line had cost them customers.",
+    "The line cost EUR 412 million to build, the city said.",
+    "Critics said the fares were too high.",
+]
+
+
+def test_where_no_read_sentence_states_the_asked_kind_the_best_one_that_does_is_read_too():
+    hits = [hit_for(s, start=100 * i, rank=i + 1) for i, s in enumerate(HARBOUR)]
+    money = expected_kinds("How much did the Harbour Line cost?")
+    assert [h.passage.text for h in sentence_of_the_asked_kind(hits, 3, money)] == [HARBOUR[3]]
+    assert sentence_of_the_asked_kind(hits, 4, money) == []  # already among the read ones
+    assert sentence_of_the_asked_kind(hits, 3, expected_kinds("Who opened the Harbour Line?")) == []  # no kind asked
+
+
+def test_the_cost_is_read_and_offered_though_the_line_sentences_rank_first(reader):
+    hits = [hit_for(s, start=100 * i, rank=i + 1) for i, s in enumerate(HARBOUR)]
+    spans = read_spans("How much did the Harbour Line cost?", hits, reader)
+    assert "EUR 412 million" in [s.text for s in spans]
