@@ -293,7 +293,7 @@ def test_the_calibrated_scorer_rises_with_the_readers_margin_and_punishes_the_wr
 
 # --- a question asking for a kind of value reads a sentence that states one -------------------------------
 
-HARBOUR = [
+LINE_REPORT = [
     "The city's new Harbour Line opened to passengers on Monday, three years after works began.",
     "The Harbour Line, the city's first tram line in half a century, opened on Monday.",
     "Shop owners said two years of roadworks for the Harbour Line had cost them customers.",
@@ -303,14 +303,14 @@ HARBOUR = [
 
 
 def test_where_no_read_sentence_states_the_asked_kind_the_best_one_that_does_is_read_too():
-    hits = [hit_for(s, start=100 * i, rank=i + 1) for i, s in enumerate(HARBOUR)]
+    hits = [hit_for(s, start=100 * i, rank=i + 1) for i, s in enumerate(LINE_REPORT)]
     money = expected_kinds("How much did the Harbour Line cost?")
-    assert [h.passage.text for h in sentence_of_the_asked_kind(hits, 3, money)] == [HARBOUR[3]]
+    assert [h.passage.text for h in sentence_of_the_asked_kind(hits, 3, money)] == [LINE_REPORT[3]]
     assert sentence_of_the_asked_kind(hits, 4, money) == []  # already among the read ones
     assert sentence_of_the_asked_kind(hits, 3, expected_kinds("Who opened the Harbour Line?")) == []  # no kind asked
 
 
 def test_the_cost_is_read_and_offered_though_the_line_sentences_rank_first(reader):
-    hits = [hit_for(s, start=100 * i, rank=i + 1) for i, s in enumerate(HARBOUR)]
+    hits = [hit_for(s, start=100 * i, rank=i + 1) for i, s in enumerate(LINE_REPORT)]
     spans = read_spans("How much did the Harbour Line cost?", hits, reader)
     assert "EUR 412 million" in [s.text for s in spans]
