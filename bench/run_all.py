@@ -93,7 +93,7 @@ def warm_answers(engine, questions: list[str], repeat: int) -> None:
     print(f"\n== 1. warm answer() on the seed corpus: {len(questions)} regression questions x {repeat} repetitions "
           f"(encoder backend: {engine.embedder.backend})")
     timed_pass(engine, questions)  # warm-up: first forward passes, lazy imports, the reader's first forward
-    # the same index, model and reader, with an agreement stage that marks nothing: the answer before issue 4
+    # the same index, model and reader, with an agreement stage that marks nothing: the answer without per-source marks (issue 19)
     unmarked = Engine(engine.corpus_dir, engine.index_dir, agreement=NoAgreement())
     modes = {
         "new question": (True, True, engine, "the question's vector is computed"),
@@ -114,7 +114,7 @@ def warm_answers(engine, questions: list[str], repeat: int) -> None:
     without = [percentile(timed_pass(unmarked, answered, None, True), .5) for _ in range(repeat)]
     print(f"  questions the articles speak to ({len(answered)}): p50 {spread(with_agreement)} ms with agreement, "
           f"{spread(without)} ms without: agreement costs "
-          f"{statistics.median(with_agreement) / statistics.median(without):.2f}x (issue 4 target: within 1.5x; "
+          f"{statistics.median(with_agreement) / statistics.median(without):.2f}x (issue 19 target: within 1.5x; "
           f"over all questions {medians['new question'] / medians['new question, agreement off']:.2f}x)")
     print(f"  targets: new question p50 {TARGETS['warm p50']}, p95 {TARGETS['warm p95']}; "
           "figures are median (min .. max) over the repetitions")
