@@ -187,7 +187,7 @@ _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 ONNX_EXPORT_VERSION = 2  # bump when the exported graph changes: older exports are made again
 ONNX_TOLERANCE = 1e-3  # start/end scores; an export that differs more from PyTorch is not used
 # The int8 graph's name says how it was quantized (7-bit weights, see `_quantize`): a cache holding
-# one quantized otherwise (8-bit weights read differently by each CPU) makes the new one beside it.
+# one quantized otherwise (8-bit weights, read differently by each CPU) makes this one and drops that.
 INT8_GRAPH = "reader.int8-w7.onnx"
 
 
@@ -291,8 +291,8 @@ INT8_MARGIN_TOLERANCE = 1.0  # how far int8 may move a probe pair's margin (the 
 
 def _quantize(source: Path, target: Path, encoder_dir: Path) -> None:
     """Dynamic int8 quantization (weights per output channel, in 7 bits) of the float reader, trusted
-    only if it reads every probe pair as the float graph does: the same best span wherever the float reader
-    would answer (margin > 0), every margin within INT8_MARGIN_TOLERANCE; written atomically. Where the
+    only if it reads every probe pair as the float graph does: the same best span wherever the float
+    reader would answer (margin > 0), every margin within INT8_MARGIN_TOLERANCE; written atomically. Where the
     float reader says "not here", which of its low-scoring spans is best is a near-tie no reading
     depends on, as was comparing each token's top score. Figures in docs/experiments.md."""
     try:
