@@ -292,9 +292,9 @@ INT8_MARGIN_TOLERANCE = 1.0  # how far int8 may move a probe pair's margin (the 
 def _quantize(source: Path, target: Path, encoder_dir: Path) -> None:
     """Dynamic int8 quantization (weights per output channel, in 7 bits) of the float reader, trusted
     only if it reads every probe pair as the float graph does: the same best span wherever the float
-    reader would answer (margin > 0), every margin within INT8_MARGIN_TOLERANCE; written atomically. Where the
-    float reader says "not here", which of its low-scoring spans is best is a near-tie no reading
-    depends on, as was comparing each token's top score. Figures in docs/experiments.md."""
+    reader would answer (margin > 0), every margin within INT8_MARGIN_TOLERANCE; written atomically.
+    Where the float reader says "not here", which of its low-scoring spans is best is a near-tie no
+    reading depends on, as was comparing each token's top score. Figures in docs/experiments.md."""
     try:
         import onnxruntime as ort
         from onnxruntime.quantization import QuantType, quantize_dynamic

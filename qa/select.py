@@ -5,11 +5,11 @@ The extractive reader (`qa.reader`) reads the top `READ_SENTENCES` retrieved sen
 the question, and proposes one span per sentence; when the question asks for a kind of value
 (`qa.expected`: a year, an amount, a share ...), the values of that kind in those sentences are
 candidates too, scored by the reader, and where none of them states a value of that kind the best
-retrieved sentence that does is read as well. The answer scorer (`qa.answer_scorer`) gives every candidate
-a calibrated confidence; the most confident wins, and below the calibrated threshold the engine
-offers its passage instead of a short answer, with the best span marked as a guess only from the
-calibrated guess cut up (below it the guesses are mostly wrong) and never where it only repeats the
-question. Whether the articles speak to the question at all is a separate, calibrated score
+retrieved sentence that does is read as well. The answer scorer (`qa.answer_scorer`) gives every
+candidate a calibrated confidence; the most confident wins, and below the calibrated threshold the
+engine offers its passage instead of a short answer, with the best span marked as a guess only from
+the calibrated guess cut up (below it the guesses are mostly wrong) and never where it only repeats
+the question. Whether the articles speak to the question at all is a separate, calibrated score
 (`qa.relevance`); below its cut the outcome is "none".
 
 So the reader and the scorer, not the retriever's order alone, decide which sentence answers, and a
@@ -134,8 +134,9 @@ def read_candidates(
 def sentence_of_the_asked_kind(hits: list[Hit], depth: int, kinds: frozenset[str]) -> list[Hit]:
     """Where the question asks for a kind of value that none of the top `depth` sentences states, the
     best-ranked sentence within `KIND_SEARCH` that does, to read as well: "How much did the line cost?"
-    retrieves the sentences about the line first, and none of them can hold a cost."""
-    if not kinds or any(holds_kind(h, kinds) for h in hits[:depth]):
+    retrieves the sentences about the line first, and none of them can hold a cost. Where no sentence
+    lies beyond the read ones (each source's own reading reads all it is given), nothing is scanned."""
+    if not kinds or len(hits) <= depth or any(holds_kind(h, kinds) for h in hits[:depth]):
         return []
     return next(([h] for h in hits[depth:KIND_SEARCH] if holds_kind(h, kinds)), [])
 
