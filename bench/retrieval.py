@@ -61,6 +61,7 @@ def reranked_by_reader(engine: Engine, question: str, hits: list, depth: int) ->
 ROWS: dict[str, tuple[dict, int]] = {
     **{fusion: ({"fusion": fusion}, 0) for fusion in ("bm25", "dense")},
     "hybrid": ({}, 0),
+    "no story prior": ({"document_prior": 0.0}, 0),
     "weighted": ({"fusion": "weighted"}, 0),
     f"hybrid+reader@{READ_SENTENCES}": ({}, READ_SENTENCES),
     "hybrid+reader@10": ({}, 10),

@@ -61,6 +61,17 @@ class TermCounts:
         lo, hi = self.indptr[row], self.indptr[row + 1]
         return dict(zip(self.terms(row), self.counts[lo:hi].tolist()))
 
+    def summed(self, group_of_row: np.ndarray) -> TermCounts:
+        """The counts of whole groups of rows (a document's sentences): row g of the result adds up
+        the rows whose `group_of_row` is g. Vectorised, so 100k sentences take a fraction of a second."""
+        groups = int(group_of_row.max()) + 1 if len(group_of_row) else 0
+        entry_group = np.repeat(group_of_row.astype(np.int64), np.diff(self.indptr))
+        keys, inverse = np.unique(entry_group * len(self.vocabulary) + self.term_ids, return_inverse=True)
+        counts = np.bincount(inverse, weights=self.counts, minlength=len(keys)).astype(np.int32)
+        key_group = keys // max(len(self.vocabulary), 1)
+        indptr = np.concatenate(([0], np.cumsum(np.bincount(key_group, minlength=groups)))).astype(np.int64)
+        return TermCounts(self.vocabulary, indptr, (keys % max(len(self.vocabulary), 1)).astype(np.int32), counts)
+
     def is_well_formed(self) -> bool:
         """Cheap checks that a loaded file cannot index out of bounds or mis-assign counts."""
         n = len(self.term_ids)

@@ -54,6 +54,30 @@ class SyncReport:
     rebuilt: bool
 
 
+@dataclass(frozen=True)
+class DocumentLevel:
+    """The corpus seen a document at a time, for the retriever's document prior: each document's
+    BM25 over all its sentences' words, and its topic vector (the normalised mean of its sentence
+    vectors). A sentence that says "the bank" or "its chief executive" shares few words with a
+    question naming the bank; its document does not."""
+
+    doc_of_row: np.ndarray  # int, per passage row: which document (a row of `bm25` and `centroids`)
+    bm25: InvertedBM25
+    centroids: np.ndarray  # float32, one unit vector per document
+
+    @classmethod
+    def of(cls, passages: list[Passage], counts: TermCounts, vectors: np.ndarray) -> DocumentLevel:
+        ids = {doc_id: i for i, doc_id in enumerate(dict.fromkeys(p.doc_id for p in passages))}
+        doc_of_row = np.array([ids[p.doc_id] for p in passages], dtype=np.int64)
+        centroids = np.zeros((len(ids), vectors.shape[1]), dtype=np.float32)
+        if len(passages):
+            order = np.argsort(doc_of_row, kind="stable")
+            starts = np.flatnonzero(np.diff(doc_of_row[order], prepend=-1))
+            centroids[doc_of_row[order][starts]] = np.add.reduceat(vectors[order], starts, axis=0)
+            centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-9)
+        return cls(doc_of_row, InvertedBM25.from_counts(counts.summed(doc_of_row)), centroids)
+
+
 def passage_key(passage: Passage) -> str:
     """Stable id: the document and a hash of the sentence text, not its offsets.
 
@@ -85,6 +109,15 @@ class HybridIndex:
         self.row_of_key = {k: i for i, k in enumerate(self.keys)}
         self.vectors = np.zeros((0, embedder.dimension), dtype=np.float32)
         self.bm25, self._bm25_cache_up_to_date = self._load_or_build_bm25()
+        self._documents: DocumentLevel | None = None
+
+    @property
+    def documents(self) -> DocumentLevel:
+        """The document-level view, built on first use after a sync (from the sentence counts and
+        vectors already in memory; nothing is stored)."""
+        if self._documents is None or len(self._documents.doc_of_row) != len(self.vectors):
+            self._documents = DocumentLevel.of(self.passages, self.bm25.counts, self.vectors)
+        return self._documents
 
     @property
     def collection(self):
@@ -118,6 +151,7 @@ class HybridIndex:
             self._write_manifest(complete=False)
         self.store.delete(stale)
         self.vectors = np.zeros((len(self.keys), self.embedder.dimension), dtype=np.float32)
+        self._documents = None  # its topic vectors come from these
         have = np.zeros(len(self.keys), dtype=bool)
         self._embed_and_add(missing, progress, have)
         rebuilt = rebuilt or self.store.started_afresh

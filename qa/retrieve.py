@@ -16,7 +16,14 @@ at 1. A question asked in the article's own words keeps BM25's full vote; a para
 only a word or two with any sentence ranks by rare-word accidents, and there the dense ranking should
 lead (with the better-vote rule a weight much below 1 all but hands the ranking to the dense list).
 
-Both choices, the RRF constant and the alternatives tried and not adopted (re-rankers, query
+A sentence that says "the bank" or "its chief executive" shares few words with a question naming the
+bank, and in a folder of many stories the sentences of other stories that do name things asked about
+outrank it. So the retrieved sentences are re-ordered by a story prior: each document is ranked too
+(BM25 over all its words, the cosine of its mean sentence vector), and a sentence gains its story's
+vote, the best vote among the documents as close to its own as reports of one story are
+(`SAME_STORY`). Reports of one story share one vote, so a folder of one story ranks as without it.
+
+These choices, the RRF constant and the alternatives tried and not adopted (re-rankers, query
 expansion, another fusion) were measured on the fitting sets only, never on the regression set: the
 figures are in docs/experiments.md ("Decisions once told in docstrings"), and
 `bench/retrieval.py --fitting` prints the shipped fusion beside its alternatives.
@@ -41,6 +48,8 @@ RRF_K = 60
 TIE_BREAK = 1e-3  # the summed votes' share of the fused score: smaller than any gap between two ranks' votes
 FUSION_DEPTH = 20
 LEXICAL_TRUST = 3.0  # BM25's RRF weight is min(1, LEXICAL_TRUST * bm25_norm of its best passage)
+DOCUMENT_PRIOR = 1.0  # a sentence's RRF score gains this share of its story's RRF vote
+SAME_STORY = 0.8  # documents whose topic vectors are this close report one story (cosine)
 HITS = 30  # passages retrieved per question: the selector reads the top ones, agreement all of them
 Fusion = Literal["rrf", "weighted", "bm25", "dense"]
 Votes = Literal["best", "sum"]
@@ -66,14 +75,16 @@ class Retriever:
     the default one, and another can be handed to `Engine(retriever=...)`."""
 
     def __init__(self, index: HybridIndex, embedder: Embedder, *, k: int = HITS, fusion: Fusion = "rrf",
-                 depth: int = FUSION_DEPTH, lexical_trust: float = LEXICAL_TRUST, votes: Votes = "best"):
+                 depth: int = FUSION_DEPTH, lexical_trust: float = LEXICAL_TRUST, votes: Votes = "best",
+                 document_prior: float = DOCUMENT_PRIOR):
         if fusion not in FUSIONS:
             raise ValueError(f"unknown fusion {fusion!r}: choose rrf, weighted, bm25 or dense")
         if votes not in VOTES:
             raise ValueError(f"unknown votes {votes!r}: choose best or sum")
         self.index = index
         self.embedder = embedder
-        self.options = dict(k=k, fusion=fusion, depth=depth, lexical_trust=lexical_trust, votes=votes)
+        self.options = dict(k=k, fusion=fusion, depth=depth, lexical_trust=lexical_trust, votes=votes,
+                            document_prior=document_prior)
 
     def retrieve(self, question: str) -> list[Hit]:
         return retrieve(self.index, question, self.embedder.encode_query(question), **self.options)
@@ -88,9 +99,10 @@ def retrieve(
     depth: int = FUSION_DEPTH,
     lexical_trust: float = LEXICAL_TRUST,
     votes: Votes = "best",
+    document_prior: float = DOCUMENT_PRIOR,
 ) -> list[Hit]:
     """The top `k` passages. `lexical_trust=math.inf` gives BM25 an equal vote always; `votes="sum"`
-    adds a passage's two RRF votes (plain RRF is both)."""
+    adds a passage's two RRF votes (plain RRF is both); `document_prior=0` ranks sentences alone."""
     terms = tokenize(question)
     total, candidates = index.bm25.score_array(terms)  # every passage's score, 0 without a query term
     ideal = index.bm25.ideal_score(terms)
@@ -105,6 +117,9 @@ def retrieve(
     bm25_weight = lexical_weight(bm25_list[0][1] / ideal if bm25_list else 0.0, lexical_trust)
     fused = fuse(fusion, rows, bm25_rank, dense_rank, bm25_scores, cosine, bm25_weight, votes)
     ranked = sorted(rows, key=lambda row: -fused[row])[:k]
+    if fusion == "rrf" and document_prior and ranked:
+        fused = with_story_prior(index, ranked, fused, terms, query_vector, depth, document_prior)
+        ranked.sort(key=lambda row: -fused[row])
     return [
         Hit(
             passage=index.passages[row],
@@ -118,6 +133,44 @@ def retrieve(
         )
         for row in ranked
     ]
+
+
+def with_story_prior(index: HybridIndex, ranked: list[int], fused: dict[int, float], terms: list[str],
+                     query_vector: np.ndarray, depth: int, weight: float) -> dict[int, float]:
+    """The fused scores of the `ranked` rows plus `weight` times their story's vote. The prior
+    re-orders what was retrieved and retrieves nothing else: every source keeps the sentences the
+    agree stage judges it by, however its story ranks."""
+    votes = story_votes(index, terms, query_vector, depth, index.documents.doc_of_row[ranked])
+    return {**fused, **{row: fused[row] + weight * vote for row, vote in zip(ranked, votes.tolist())}}
+
+
+def story_votes(index: HybridIndex, terms: list[str], query_vector: np.ndarray, depth: int,
+                docs: np.ndarray) -> np.ndarray:
+    """The vote of each of `docs` as a story: the best `document_votes` among the documents whose
+    topic vectors are within `SAME_STORY` of its own. Reports of one story share one vote, so the
+    prior never re-orders them (a corpus of one story ranks as without it); it lifts the story asked
+    about above the others."""
+    votes = document_votes(index, terms, query_vector, depth)
+    voted = np.flatnonzero(votes)
+    centroids = index.documents.centroids
+    same_story = centroids[docs] @ centroids[voted].T >= SAME_STORY  # docs x voted documents
+    return np.max(np.where(same_story, votes[voted], 0.0), axis=1, initial=0.0)
+
+
+def document_votes(index: HybridIndex, terms: list[str], query_vector: np.ndarray, depth: int) -> np.ndarray:
+    """Every document's RRF vote: the better of its ranks among documents by BM25 over all its words
+    and by the cosine of its topic vector (0 outside both top `depth`)."""
+    documents = index.documents
+    votes = np.zeros(len(documents.centroids))
+    total, candidates = documents.bm25.score_array(terms)
+    for rank, (doc, _) in enumerate(documents.bm25.best_of(total, candidates, depth), 1):
+        votes[doc] = fuse_rrf(rank)
+    cosines = documents.centroids @ query_vector
+    nearest = np.argpartition(-cosines, depth)[:depth] if len(cosines) > depth else np.arange(len(cosines))
+    nearest = nearest[np.argsort(-cosines[nearest], kind="stable")]
+    for rank, doc in enumerate(nearest.tolist(), 1):
+        votes[doc] = max(votes[doc], fuse_rrf(rank))
+    return votes
 
 
 def fuse(

@@ -576,3 +576,76 @@ def test_a_damaged_onnx_file_is_not_used_and_is_made_again_next_time(onnx_embedd
 
     assert Embedder(backend="auto").backend == "torch"
     assert not (folder / "model.onnx").exists()  # removed, so the next start exports it again
+
+
+# --- the story prior ------------------------------------------------------------------------------------
+
+BANK_STORY = """Nordhavn Bank to cut 350 branch jobs
+
+Nordhavn Bank, Denmark's third-largest lender, said on Tuesday it would close 40 branches and cut 350 jobs by the end of the year.
+
+The bank said more of its customers now use mobile banking than visit a branch.
+
+Chief executive Mette Larsen said the bank remained cautious about the second half of the year.
+
+Shares in Nordhavn rose 4.3 percent in Copenhagen after the announcement.
+"""
+
+FERRY_STORY = """Baltic Lines orders two electric ferries
+
+Baltic Lines, the Swedish ferry operator, has ordered two battery-powered ferries from a shipyard in Gdansk for 160 million euros.
+
+Chief executive Henrik Lund of Baltic Lines said the ferries would cut the company's fuel bill by a third.
+
+The ships will enter service on the Stockholm to Turku route in 2027.
+
+Baltic Lines carried 3.1 million passengers last year.
+"""
+
+
+@pytest.fixture(scope="module")
+def two_story_index(embedder, tmp_path_factory) -> HybridIndex:
+    folder = tmp_path_factory.mktemp("two-stories")
+    (folder / "bank.txt").write_text(BANK_STORY, encoding="utf-8")
+    (folder / "ferry.txt").write_text(FERRY_STORY, encoding="utf-8")
+    index, _ = build(folder, tmp_path_factory.mktemp("two-stories-index"), embedder)
+    return index
+
+
+def test_another_storys_sentence_naming_what_is_asked_gives_way_to_the_story_asked_about(two_story_index, embedder):
+    question = "Who is the chief executive of Nordhavn Bank?"
+    query_vector = embedder.encode_query(question)
+    alone = retrieve(two_story_index, question, query_vector, k=30, document_prior=0.0)[:3]
+    with_prior = retrieve(two_story_index, question, query_vector, k=30)[:3]  # the three the selector reads
+    assert "Henrik Lund" in " ".join(h.passage.text for h in alone)  # "Chief executive" matches
+    assert {h.passage.doc_id for h in with_prior} == {"bank"}
+    assert with_prior[0].passage.text.startswith("Chief executive Mette Larsen")
+
+
+def test_a_folder_of_one_story_ranks_as_without_the_story_prior(seed_index, embedder):
+    for question in (QUESTION, "Who published the valuation of Ukraine's mineral resources?"):
+        query_vector = embedder.encode_query(question)
+        with_prior = retrieve(seed_index, question, query_vector, k=30)
+        alone = retrieve(seed_index, question, query_vector, k=30, document_prior=0.0)
+        assert [h.row for h in with_prior] == [h.row for h in alone]
+
+
+def test_the_prior_re_orders_what_was_retrieved_and_retrieves_nothing_else(two_story_index, embedder):
+    question = "How much did the ferries cost?"
+    query_vector = embedder.encode_query(question)
+    with_prior = retrieve(two_story_index, question, query_vector, k=6)
+    alone = retrieve(two_story_index, question, query_vector, k=6, document_prior=0.0)
+    assert {h.row for h in with_prior} == {h.row for h in alone}
+
+
+def test_each_document_is_scored_by_bm25_over_all_its_sentences_words(two_story_index):
+    documents = two_story_index.documents
+    assert len(documents.centroids) == 2 and len(documents.doc_of_row) == len(two_story_index.passages)
+    assert np.allclose(np.linalg.norm(documents.centroids, axis=1), 1.0, atol=1e-5)
+    words_of = {}
+    for passage, doc in zip(two_story_index.passages, documents.doc_of_row.tolist()):
+        words_of.setdefault(doc, []).extend(tokenize(passage.text))
+    reference = BM25Okapi([words_of[d] for d in range(len(words_of))])
+    query = tokenize("chief executive of the bank")
+    expected = reference.get_scores(query)
+    assert bm25_scores(documents.bm25, query) == {d: pytest.approx(s, rel=1e-5) for d, s in enumerate(expected) if s}
