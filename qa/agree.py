@@ -26,13 +26,18 @@ A source is marked
 Where no short answer is stood behind, the consensus is recounted once after the marking: if more
 sources state one other value than state the consensus (the reader was sure of a minority value and
 unsure of the others'), that value becomes the consensus.
-Documents no retrieved sentence comes from are silent without any work.
+Documents no retrieved sentence comes from are silent without any work, and so is a document of
+another story than the answer's (as retrieval groups documents, `Hit.story`) that never names what
+the question names: in a folder of many stories, another company's chief executive or another
+fire's firefighters are no answer to the question, let alone a conflicting one.
 """
 
 from __future__ import annotations
 
+import calendar
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -51,6 +56,9 @@ SENTENCES_PER_SOURCE = 1  # seed calibration markers 0.881 with 2, 0.875 with 1,
 DEFAULT_SOURCE_CUT = 0.12  # a source's reading counts from this confidence, until calibrated
 CONFLICT_CONFIDENCE = 0.5  # a reading must be at least this sure to contradict the consensus on its own
 MARKER_ORDER = {"agrees": 0, "conflicts": 1, "silent": 2}
+NOT_NAMES = frozenset(n.lower() for n in [*calendar.month_name[1:], *calendar.day_name])
+CAPITALISED = re.compile(r"\b[A-Z][a-z][\w'’-]*")
+NAME_PREFIX = 5  # letters a mention must share with a name: Zelensky, Zelenskiy and Zelenskyy are one
 
 
 @dataclass(frozen=True)
@@ -101,6 +109,7 @@ class Agreement:
     def mark(self, question: str, selection: Selection, hits: list[Hit]) -> Agreed:
         if selection.status == "none":
             return Agreed(list(self.corpus.silent_marks.values()), [], None, 0.0)
+        hits = of_the_story_or_naming_it(question, hits, selection, self.corpus)
         by_doc = sentences_by_document(hits, self.sources_read)
         readings = self.own_readings(question, selection, by_doc)
         groups = group_by_value(readings)
@@ -197,6 +206,43 @@ def source_reading_cut() -> float:
         return float(json.loads(CARD_PATH.read_text(encoding="utf-8"))["source_reading_cut"])
     except (OSError, KeyError, ValueError, TypeError):
         return DEFAULT_SOURCE_CUT
+
+
+def of_the_story_or_naming_it(question: str, hits: list[Hit], selection: Selection, corpus: Corpus) -> list[Hit]:
+    """The hits of documents that may speak to the question: those of the story the selector's
+    sentence reports, and those of other stories that name one of the names the question names.
+    A question naming nothing keeps every hit (there is no name to tell stories apart by)."""
+    anchor = selection.best.hit if selection.best else (hits[0] if hits else None)
+    names = names_asked(question)
+    if anchor is None or anchor.story is None or not names:
+        return hits
+    naming: dict[str, bool] = {}
+
+    def speaks_to(hit: Hit) -> bool:
+        doc_id = hit.passage.doc_id
+        if hit.story == anchor.story or doc_id == anchor.passage.doc_id:
+            return True
+        if doc_id not in naming:
+            naming[doc_id] = mentions_any(corpus.document(doc_id).text, names)
+        return naming[doc_id]
+
+    return [hit for hit in hits if speaks_to(hit)]
+
+
+def names_asked(question: str) -> list[str]:
+    """The question's names, lowercased: its capitalised words after the first, possessives dropped,
+    months and weekdays left out (they are values, not what the question is about)."""
+    names = []
+    for match in CAPITALISED.finditer(question):
+        word = re.sub(r"['’]s$", "", match.group())
+        if match.start() > 0 and len(word) >= 3 and word.lower() not in NOT_NAMES:
+            names.append(word.lower())
+    return names
+
+
+def mentions_any(text: str, names: list[str]) -> bool:
+    """Whether some word of `text` begins with the first `NAME_PREFIX` letters of one of `names`."""
+    return any(re.search(r"\b" + re.escape(name[:NAME_PREFIX]), text, re.IGNORECASE) for name in names)
 
 
 def sentences_by_document(hits: list[Hit], sources: int, per_source: int = SENTENCES_PER_SOURCE) -> dict[str, list[Hit]]:

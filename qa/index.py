@@ -61,7 +61,8 @@ class DocumentLevel:
     vectors). A sentence that says "the bank" or "its chief executive" shares few words with a
     question naming the bank; its document does not."""
 
-    doc_of_row: np.ndarray  # int, per passage row: which document (a row of `bm25` and `centroids`)
+    doc_ids: list[str]  # a row of `bm25` and `centroids` per document, in corpus order
+    doc_of_row: np.ndarray  # int, per passage row: which document
     bm25: InvertedBM25
     centroids: np.ndarray  # float32, one unit vector per document
 
@@ -75,7 +76,7 @@ class DocumentLevel:
             starts = np.flatnonzero(np.diff(doc_of_row[order], prepend=-1))
             centroids[doc_of_row[order][starts]] = np.add.reduceat(vectors[order], starts, axis=0)
             centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-9)
-        return cls(doc_of_row, InvertedBM25.from_counts(counts.summed(doc_of_row)), centroids)
+        return cls(list(ids), doc_of_row, InvertedBM25.from_counts(counts.summed(doc_of_row)), centroids)
 
 
 def passage_key(passage: Passage) -> str:

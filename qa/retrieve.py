@@ -67,6 +67,7 @@ class Hit:
     fused: float
     bm25_rank: int | None  # 1-based; None when outside the BM25 list
     dense_rank: int | None
+    story: str | None = None  # the lead document of the story its document reports (None: not judged)
 
 
 class Retriever:
@@ -117,9 +118,14 @@ def retrieve(
     bm25_weight = lexical_weight(bm25_list[0][1] / ideal if bm25_list else 0.0, lexical_trust)
     fused = fuse(fusion, rows, bm25_rank, dense_rank, bm25_scores, cosine, bm25_weight, votes)
     ranked = sorted(rows, key=lambda row: -fused[row])[:k]
-    if fusion == "rrf" and document_prior and ranked:
-        fused = with_story_prior(index, ranked, fused, terms, query_vector, depth, document_prior)
+    story_vote, lead = stories_of(index, terms, query_vector, depth, index.documents.doc_of_row[ranked])
+    story_of = dict(zip(ranked, lead.tolist()))
+    if fusion == "rrf" and document_prior:
+        # The prior re-orders what was retrieved and retrieves nothing else: every source keeps the
+        # sentences the agree stage judges it by, however its story ranks.
+        fused.update({row: fused[row] + document_prior * vote for row, vote in zip(ranked, story_vote.tolist())})
         ranked.sort(key=lambda row: -fused[row])
+    doc_ids = index.documents.doc_ids
     return [
         Hit(
             passage=index.passages[row],
@@ -130,31 +136,29 @@ def retrieve(
             fused=fused[row],
             bm25_rank=bm25_rank.get(row),
             dense_rank=dense_rank.get(row),
+            story=doc_ids[story_of[row]],
         )
         for row in ranked
     ]
 
 
-def with_story_prior(index: HybridIndex, ranked: list[int], fused: dict[int, float], terms: list[str],
-                     query_vector: np.ndarray, depth: int, weight: float) -> dict[int, float]:
-    """The fused scores of the `ranked` rows plus `weight` times their story's vote. The prior
-    re-orders what was retrieved and retrieves nothing else: every source keeps the sentences the
-    agree stage judges it by, however its story ranks."""
-    votes = story_votes(index, terms, query_vector, depth, index.documents.doc_of_row[ranked])
-    return {**fused, **{row: fused[row] + weight * vote for row, vote in zip(ranked, votes.tolist())}}
-
-
-def story_votes(index: HybridIndex, terms: list[str], query_vector: np.ndarray, depth: int,
-                docs: np.ndarray) -> np.ndarray:
-    """The vote of each of `docs` as a story: the best `document_votes` among the documents whose
-    topic vectors are within `SAME_STORY` of its own. Reports of one story share one vote, so the
-    prior never re-orders them (a corpus of one story ranks as without it); it lifts the story asked
-    about above the others."""
+def stories_of(index: HybridIndex, terms: list[str], query_vector: np.ndarray, depth: int,
+               docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each of `docs`, the story it reports: (the story's vote, its lead document). A story's vote
+    is the best `document_votes` among the documents whose topic vectors are within `SAME_STORY` of
+    the document's own, and its lead is that best-voted document (the document itself where none is
+    near). Reports of one story share one vote, so the prior never re-orders them (a corpus of one
+    story ranks as without it); it lifts the story asked about above the others."""
     votes = document_votes(index, terms, query_vector, depth)
     voted = np.flatnonzero(votes)
+    if not len(docs) or not len(voted):
+        return np.zeros(len(docs)), np.asarray(docs)
     centroids = index.documents.centroids
     same_story = centroids[docs] @ centroids[voted].T >= SAME_STORY  # docs x voted documents
-    return np.max(np.where(same_story, votes[voted], 0.0), axis=1, initial=0.0)
+    weighted = np.where(same_story, votes[voted], 0.0)
+    best = weighted.argmax(axis=1)
+    story_vote = weighted[np.arange(len(docs)), best]
+    return story_vote, np.where(story_vote > 0, voted[best], docs)
 
 
 def document_votes(index: HybridIndex, terms: list[str], query_vector: np.ndarray, depth: int) -> np.ndarray:

@@ -54,3 +54,32 @@ def refuse_to_open(monkeypatch, path: Path) -> None:
         return real_open(file, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "open", guarded_open)
+
+
+# Two stories in one folder: a bank and a ferry operator, each with a chief executive (and, with cuts,
+# a number of jobs cut).
+BANK_STORY = """Nordhavn Bank to cut 350 branch jobs
+
+Nordhavn Bank, Denmark's third-largest lender, said on Tuesday it would close 40 branches and cut 350 jobs by the end of the year.
+
+The bank said more of its customers now use mobile banking than visit a branch.
+
+Chief executive Mette Larsen said the bank remained cautious about the second half of the year.
+
+Shares in Nordhavn rose 4.3 percent in Copenhagen after the announcement.
+"""
+
+FERRY_STORY = """Baltic Lines orders two electric ferries
+
+Baltic Lines, the Swedish ferry operator, has ordered two battery-powered ferries from a shipyard in Gdansk for 160 million euros.
+
+Chief executive Henrik Lund of Baltic Lines said the ferries would cut the company's fuel bill by a third.
+
+The ships will enter service on the Stockholm to Turku route in 2027.
+
+Baltic Lines carried 3.1 million passengers last year.
+"""
+
+FERRY_STORY_WITH_CUTS = FERRY_STORY + """
+The operator also said it would cut 120 jobs at its head office by the end of the year.
+"""

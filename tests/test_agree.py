@@ -15,9 +15,12 @@ from pathlib import Path
 
 import pytest
 
+from qa.agree import mentions_any, names_asked
 from qa.answer_scorer import repeats_question
 from qa.engine import Engine
 from qa.spans import SpanGuess
+
+from helpers import BANK_STORY, FERRY_STORY_WITH_CUTS
 
 DOC_000, DOC_001, DOC_003, DOC_004 = (
     "000_4c55fd7b660ac3d2",
@@ -335,3 +338,42 @@ def test_no_source_is_said_to_state_what_only_repeats_the_question(seed_engine):
     question = "Who did Zelensky give the interview to?"  # every source names Zelensky; that is no answer
     answer = seed_engine.answer(question)
     assert [s.value for s in answer.sources if s.value and repeats_question(question, s.value)] == []
+
+
+# --- a folder of several stories ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def two_story_engine(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("two-stories")
+    (folder / "bank.txt").write_text(BANK_STORY, encoding="utf-8")
+    (folder / "ferry.txt").write_text(FERRY_STORY_WITH_CUTS, encoding="utf-8")
+    return Engine(corpus_dir=folder, index_dir=tmp_path_factory.mktemp("two-stories-index"))
+
+
+def test_another_storys_figure_is_no_conflict_when_it_never_names_what_is_asked(two_story_engine):
+    # The ferry operator "would cut 120 jobs": a count of jobs, but not the bank's.
+    marks = {s.doc_id: (s.marker, s.value) for s in two_story_engine.answer("How many jobs will Nordhavn Bank cut?").sources}
+    assert marks == {"bank": ("agrees", "350"), "ferry": ("silent", None)}
+
+
+def test_without_a_name_to_tell_stories_apart_every_source_still_speaks(two_story_engine):
+    marks = {s.doc_id: s.marker for s in two_story_engine.answer("Who is the chief executive?").sources}
+    assert marks["bank"] == "agrees" and marks["ferry"] != "agrees"
+
+
+@pytest.mark.parametrize("question, names", [
+    ("How many jobs will Nordhavn Bank cut?", ["nordhavn", "bank"]),
+    ("What did Zelensky's office say on Friday?", ["zelensky"]),  # a weekday is a value, not a name
+    ("Who won in March?", []),
+    ("When did the line open?", []),
+])
+def test_the_names_a_question_names_are_its_capitalised_words_after_the_first(question, names):
+    assert names_asked(question) == names
+
+
+def test_a_name_is_mentioned_in_any_of_its_spellings():
+    assert mentions_any("In an interview, Zelenskiy said ...", ["zelensky"])
+    assert mentions_any("ZELENSKYY met Trump.", ["zelensky"])
+    assert not mentions_any("The operator cut 120 jobs.", ["nordhavn", "bank"])
+

@@ -27,7 +27,7 @@ from qa.manifest import MANIFEST, SCHEMA_VERSION, CorpusMismatch, IndexUnavailab
 from qa.store import COLLECTION, open_chroma
 from qa.tokens import tokenize
 
-from helpers import bm25_scores
+from helpers import BANK_STORY, FERRY_STORY, bm25_scores
 from qa.retrieve import Retriever, fuse_rrf, lexical_weight, retrieve, rrf_score
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -579,29 +579,6 @@ def test_a_damaged_onnx_file_is_not_used_and_is_made_again_next_time(onnx_embedd
 
 
 # --- the story prior ------------------------------------------------------------------------------------
-
-BANK_STORY = """Nordhavn Bank to cut 350 branch jobs
-
-Nordhavn Bank, Denmark's third-largest lender, said on Tuesday it would close 40 branches and cut 350 jobs by the end of the year.
-
-The bank said more of its customers now use mobile banking than visit a branch.
-
-Chief executive Mette Larsen said the bank remained cautious about the second half of the year.
-
-Shares in Nordhavn rose 4.3 percent in Copenhagen after the announcement.
-"""
-
-FERRY_STORY = """Baltic Lines orders two electric ferries
-
-Baltic Lines, the Swedish ferry operator, has ordered two battery-powered ferries from a shipyard in Gdansk for 160 million euros.
-
-Chief executive Henrik Lund of Baltic Lines said the ferries would cut the company's fuel bill by a third.
-
-The ships will enter service on the Stockholm to Turku route in 2027.
-
-Baltic Lines carried 3.1 million passengers last year.
-"""
-
 
 @pytest.fixture(scope="module")
 def two_story_index(embedder, tmp_path_factory) -> HybridIndex:
