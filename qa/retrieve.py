@@ -22,6 +22,8 @@ outrank it. So the retrieved sentences are re-ordered by a story prior: each doc
 (BM25 over all its words, the cosine of its mean sentence vector), and a sentence gains its story's
 vote, the best vote among the documents as close to its own as reports of one story are
 (`SAME_STORY`). Reports of one story share one vote, so a folder of one story ranks as without it.
+Each hit names its story (`Hit.story`, the story's best-voted document): the agree stage does not
+ask another story's documents what this one's answer is.
 
 These choices, the RRF constant and the alternatives tried and not adopted (re-rankers, query
 expansion, another fusion) were measured on the fitting sets only, never on the regression set: the
