@@ -216,17 +216,9 @@ def of_the_story_or_naming_it(question: str, hits: list[Hit], selection: Selecti
     names = names_asked(question)
     if anchor is None or anchor.story is None or not names:
         return hits
-    naming: dict[str, bool] = {}
-
-    def speaks_to(hit: Hit) -> bool:
-        doc_id = hit.passage.doc_id
-        if hit.story == anchor.story or doc_id == anchor.passage.doc_id:
-            return True
-        if doc_id not in naming:
-            naming[doc_id] = mentions_any(corpus.document(doc_id).text, names)
-        return naming[doc_id]
-
-    return [hit for hit in hits if speaks_to(hit)]
+    others = {hit.passage.doc_id for hit in hits if hit.story != anchor.story}
+    naming = {doc_id for doc_id in others if mentions_any(corpus.document(doc_id).text, names)}
+    return [hit for hit in hits if hit.story == anchor.story or hit.passage.doc_id in naming]
 
 
 def names_asked(question: str) -> list[str]:
