@@ -72,9 +72,12 @@ class DocumentLevel:
         doc_of_row = np.array([ids[p.doc_id] for p in passages], dtype=np.int64)
         centroids = np.zeros((len(ids), vectors.shape[1]), dtype=np.float32)
         if len(passages):
-            order = np.argsort(doc_of_row, kind="stable")
-            starts = np.flatnonzero(np.diff(doc_of_row[order], prepend=-1))
-            centroids[doc_of_row[order][starts]] = np.add.reduceat(vectors[order], starts, axis=0)
+            rows, row_docs = vectors, doc_of_row
+            if np.any(np.diff(doc_of_row) < 0):  # not in corpus order: gather each document's rows (a copy)
+                order = np.argsort(doc_of_row, kind="stable")
+                rows, row_docs = vectors[order], doc_of_row[order]
+            starts = np.flatnonzero(np.diff(row_docs, prepend=-1))
+            centroids[row_docs[starts]] = np.add.reduceat(rows, starts, axis=0)
             centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-9)
         return cls(list(ids), doc_of_row, InvertedBM25.from_counts(counts.summed(doc_of_row)), centroids)
 

@@ -626,3 +626,21 @@ def test_each_document_is_scored_by_bm25_over_all_its_sentences_words(two_story_
     query = tokenize("chief executive of the bank")
     expected = reference.get_scores(query)
     assert bm25_scores(documents.bm25, query) == {d: pytest.approx(s, rel=1e-5) for d, s in enumerate(expected) if s}
+
+
+def test_the_document_view_is_the_same_whatever_order_the_sentences_come_in(two_story_index):
+    from qa.bm25 import TermCounts
+    from qa.index import DocumentLevel
+
+    passages = two_story_index.passages[::-1]  # each document's rows no longer together in corpus order
+    passages = passages[::2] + passages[1::2]
+    order = [two_story_index.passages.index(p) for p in passages]
+    shuffled = DocumentLevel.of(passages, TermCounts.of_tokenized(tokenize(p.text) for p in passages),
+                                two_story_index.vectors[order])
+    in_order = two_story_index.documents
+    for doc_id in in_order.doc_ids:
+        a, b = in_order.doc_ids.index(doc_id), shuffled.doc_ids.index(doc_id)
+        assert np.allclose(in_order.centroids[a], shuffled.centroids[b], atol=1e-6)
+    query = tokenize("chief executive of the bank")
+    by_doc = lambda view: {view.doc_ids[d]: s for d, s in bm25_scores(view.bm25, query).items()}  # noqa: E731
+    assert by_doc(shuffled) == pytest.approx(by_doc(in_order))
