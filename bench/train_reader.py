@@ -45,7 +45,7 @@ from squad_data import (  # noqa: E402
 )
 
 from qa import reader  # noqa: E402
-from qa.spans import NEG, answer_mask  # noqa: E402
+from qa.spans import NEG, answer_mask, sentence_mask, with_context  # noqa: E402
 from qa.segment import sentence_spans  # noqa: E402
 from qa.embedding import bundled_minilm_dir  # noqa: E402
 from qa.tokens import tokenize  # noqa: E402
@@ -61,25 +61,32 @@ class Example:
     sentence: str
     answer: tuple[int, int] | None  # character span in the sentence; None: this sentence does not answer
     answers: tuple[str, ...]  # gold texts of the question (empty: unanswerable), for validation
+    before: str = ""  # the sentence before, read as context (`--context`); never holds the answer
 
 
 def overlap(question: str, sentence: str) -> int:
     return len(set(_WORDS.findall(question.lower())) & set(_WORDS.findall(sentence.lower())))
 
 
-def examples_of(articles: list[dict], negatives: int = NEGATIVES) -> list[Example]:
+def examples_of(articles: list[dict], negatives: int = NEGATIVES, before: bool = False) -> list[Example]:
     examples = []
     for article in articles:
         for paragraph in article["paragraphs"]:
             context = paragraph["context"]
             spans = sentence_spans(context, 0, len(context))
             for qa in paragraph["qas"]:
-                examples.extend(question_examples(qa, context, spans, negatives))
+                examples.extend(question_examples(qa, context, spans, negatives, before))
     return examples
 
 
-def question_examples(qa: dict, context: str, spans: list[tuple[int, int]], negatives: int = NEGATIVES) -> list[Example]:
+def question_examples(qa: dict, context: str, spans: list[tuple[int, int]], negatives: int = NEGATIVES,
+                      before: bool = False) -> list[Example]:
+    """`before`: each example also carries the sentence before its own (none for the first)."""
     q = qa["question"].strip()
+
+    def sentence_before(i: int) -> str:
+        return context[slice(*spans[i - 1])] if before and i > 0 else ""
+
     golds = tuple(dict.fromkeys(a["text"] for a in qa["answers"]))
 
     def holding(start: int, end: int) -> int | None:
@@ -97,9 +104,9 @@ def question_examples(qa: dict, context: str, spans: list[tuple[int, int]], nega
         if gold is None:
             return []  # the answer crosses a sentence boundary: no sentence-level example
         s, _ = spans[gold]
-        out.append(Example(q, context[slice(*spans[gold])], (start - s, end - s), golds))
+        out.append(Example(q, context[slice(*spans[gold])], (start - s, end - s), golds, sentence_before(gold)))
         for other in most_overlapping(gold, negatives):
-            out.append(Example(q, context[slice(*spans[other])], None, golds))
+            out.append(Example(q, context[slice(*spans[other])], None, golds, sentence_before(other)))
     else:
         plausible = qa.get("plausible_answers") or []
         where = None
@@ -108,14 +115,14 @@ def question_examples(qa: dict, context: str, spans: list[tuple[int, int]], nega
             where = holding(p["answer_start"], p["answer_start"] + len(p["text"]))
         chosen = [where] if where is not None else []
         chosen += [i for i in most_overlapping(where, negatives) if i != where][: negatives - len(chosen)]
-        out.extend(Example(q, context[slice(*spans[i])], None, ()) for i in chosen)
+        out.extend(Example(q, context[slice(*spans[i])], None, (), sentence_before(i)) for i in chosen)
     return out
 
 
 WRITTEN = Path(__file__).resolve().parent / "reader_data"
 
 
-def written_examples(folder: Path, negatives: int = NEGATIVES) -> list[Example]:
+def written_examples(folder: Path, negatives: int = NEGATIVES, before: bool = False) -> list[Example]:
     """Sentence-level examples from the news articles the team wrote (`bench/reader_data/`: never the
     seeds, never regression questions), read as the engine reads them: title line and body as one
     text. Each question names its answer and a snippet of the sentence that holds it."""
@@ -130,7 +137,7 @@ def written_examples(folder: Path, negatives: int = NEGATIVES) -> list[Example]:
         context = (folder / "articles" / f"{doc}.txt").read_text(encoding="utf-8")
         spans = sentence_spans(context, 0, len(context))
         for item in items:
-            examples.extend(question_examples(as_squad_question(item, context), context, spans, negatives))
+            examples.extend(question_examples(as_squad_question(item, context), context, spans, negatives, before))
     return examples
 
 
@@ -154,23 +161,26 @@ def with_shared_words_dropped(examples: list[Example], rate: float, seed: int = 
                 if not ((terms := tokenize(w)) and set(terms) <= shared and rng.random() < rate)]
         question = " ".join(kept)
         if question != x.question and len(kept) > 1:
-            out.append(Example(question, x.sentence, x.answer, x.answers))
+            out.append(Example(question, x.sentence, x.answer, x.answers, x.before))
     return out
 
 
 def encode(tokenizer, batch: list[Example]):
+    read = [with_context(x.before, x.sentence) for x in batch]  # (text read, where the sentence starts)
     enc = tokenizer(
-        [x.question for x in batch], [x.sentence for x in batch], truncation="only_second",
+        [x.question for x in batch], [text for text, _ in read], truncation="only_second",
         max_length=reader.MAX_TOKENS, padding=True, return_offsets_mapping=True, return_tensors="pt",
     )
     offsets = enc.pop("offset_mapping").numpy()
     starts, ends, masks = [], [], []
     for i, x in enumerate(batch):
         ids = enc.sequence_ids(i)
-        masks.append(answer_mask(ids))
+        shift = read[i][1]
+        masks.append(sentence_mask([tuple(o) if sid == 1 else (shift, shift) for o, sid in zip(offsets[i], ids)],
+                                   answer_mask(ids), shift))
         s_tok = e_tok = 0
         if x.answer is not None:
-            a, b = x.answer
+            a, b = x.answer[0] + shift, x.answer[1] + shift
             sentence_tokens = [t for t, sid in enumerate(ids) if sid == 1]
             inside = [t for t in sentence_tokens if offsets[i][t][1] > a and offsets[i][t][0] < b]
             if inside:
@@ -231,7 +241,7 @@ def validate(read, examples: list[Example]) -> dict:
     no-answer score separates answering sentences from the rest (AUROC of the margin)."""
     em, f1, margins, labels = [], [], [], []
     for x in examples:
-        guess = read(x.question, [x.sentence])[0]
+        guess = read(x.question, [x.sentence], [x.before])[0]
         margins.append(guess.margin)
         labels.append(x.answer is not None)
         if x.answer is not None:
@@ -275,6 +285,8 @@ def main() -> None:
                         help="add the written news examples of bench/reader_data/, N copies of each")
     parser.add_argument("--squad-sample", type=int, default=0, metavar="N",
                         help="keep a fixed-seed sample of N SQuAD examples only (with --init: a replay of the first stage)")
+    parser.add_argument("--context", action="store_true",
+                        help="read each sentence after the end of the sentence before it (qa.spans.with_context)")
     parser.add_argument("--negatives", type=int, default=NEGATIVES,
                         help="non-answering sentences of the paragraph per question, most overlapping first")
     args = parser.parse_args()
@@ -289,16 +301,16 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     articles = load_articles(Path(args.squad))
     train_articles, validation_articles = numbered(articles, READER_TRAINING), numbered(articles, READER_VALIDATION)
-    training = examples_of(train_articles, args.negatives)
+    training = examples_of(train_articles, args.negatives, args.context)
     if args.limit:
         training = training[: args.limit]
     if args.squad_sample:
         training = random.Random(3).sample(training, min(args.squad_sample, len(training)))
-    written = written_examples(WRITTEN, args.negatives) if args.written else []
+    written = written_examples(WRITTEN, args.negatives, args.context) if args.written else []
     training = training + written * args.written
     if args.drop_shared:
         training = training + with_shared_words_dropped(training, args.drop_shared)
-    validation = examples_of(validation_articles, VALIDATION_NEGATIVES)
+    validation = examples_of(validation_articles, VALIDATION_NEGATIVES, args.context)
     print(f"{len(training)} training examples ({sum(x.answer is not None for x in training)} with an answer), "
           f"{len(validation)} validation examples")
 
@@ -337,6 +349,7 @@ def main() -> None:
         "squad_examples_sampled": args.squad_sample or None,
         "shared_words_dropped_in_copies": args.drop_shared,
         "negative_sentences_per_question": args.negatives,
+        "reads_sentence_before": args.context,
         "training_minutes": round(minutes, 1),
         **figures,
     }

@@ -20,6 +20,7 @@ says where and when the report was filed.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
@@ -29,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.embedding import BACKEND_ENV
-from qa.spans import SpanGuess, answer_mask, best_span, model_inputs
+from qa.spans import SpanGuess, answer_mask, best_span, model_inputs, sentence_mask, with_context
 from qa.values import dateline_end
 from qa.model_files import (
     ModelUnavailable, OnnxUnavailable, cache_dir, export_onnx, graph_written_atomically, onnx_session, sha256_of,
@@ -109,6 +110,7 @@ class Reader:
         self.tokenizer.enable_truncation(MAX_TOKENS, strategy="only_second")
         self.tokenizer.enable_padding()  # to the longest pair of the batch
         self._encoder_dir, self._weights = encoder_dir, weights
+        self.reads_context = bool(_card_of(weights).get("reads_sentence_before"))
         self._torch_model = None
         self._session = None
         self._lock = threading.Lock()  # one torch forward at a time: its own threads do the parallel work
@@ -142,16 +144,19 @@ class Reader:
             self._torch_model = model.eval()
         return self._torch_model
 
-    def read(self, question: str, sentences: list[str]) -> list[SpanGuess]:
-        """The best span of each sentence, with that sentence's no-answer score."""
+    def read(self, question: str, sentences: list[str], before: list[str] | None = None) -> list[SpanGuess]:
+        """The best span of each sentence, with that sentence's no-answer score. `before`: the sentence
+        before each one, read as context (`with_context`), as a reader trained so reads best."""
         if not sentences:
             return []
         question = self._clipped(question)
-        pairs = self.tokenizer.encode_batch([(question, sentence) for sentence in sentences])
+        read = [with_context(b, s) for b, s in zip(before, sentences)] if before else [(s, 0) for s in sentences]
+        pairs = self.tokenizer.encode_batch([(question, text) for text, _ in read])
         starts, ends = self._scores(model_inputs(pairs))
         return [
-            best_span(sentence, starts[i], ends[i], np.array(p.offsets), _statement_mask(sentence, p))
-            for i, (sentence, p) in enumerate(zip(sentences, pairs))
+            best_span(text, starts[i], ends[i], np.array(p.offsets),
+                      _statement_mask(text, p, shift)).shifted(-shift)
+            for i, ((text, shift), p) in enumerate(zip(read, pairs))
         ]
 
     def _clipped(self, question: str) -> str:
@@ -170,17 +175,20 @@ class Reader:
         return start.numpy(), end.numpy()
 
 
-def _statement_mask(sentence: str, pair) -> np.ndarray:
-    """Where an answer may start or end: the sentence's tokens after its dateline, if it opens with
-    one ("BRISTOW, March 4, 2025 - The line opened on Monday": not "March 4, 2025", not "BRISTOW").
-    The dateline is still read, as context."""
-    allowed = answer_mask(pair.sequence_ids)
-    statement_start = dateline_end(sentence)
-    if statement_start:
-        in_dateline = np.array([start < statement_start for start, _ in pair.offsets], dtype=bool)
-        in_dateline[0] = False  # [CLS], "no answer", stays allowed; question tokens never were
-        allowed &= ~in_dateline
-    return allowed
+def _card_of(weights: Path) -> dict:
+    """The card written beside a weights file by its training ({} where there is none)."""
+    try:
+        return json.loads(weights.with_suffix(".json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _statement_mask(text: str, pair, sentence_start: int = 0) -> np.ndarray:
+    """Where an answer may start or end: the sentence's tokens (not the context before it) after its
+    dateline, if it opens with one ("BRISTOW, March 4, 2025 - The line opened on Monday": not "March
+    4, 2025", not "BRISTOW"). Context and dateline are still read."""
+    statement_start = sentence_start + dateline_end(text[sentence_start:])
+    return sentence_mask(pair.offsets, answer_mask(pair.sequence_ids), statement_start)
 
 
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")

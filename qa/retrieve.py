@@ -70,6 +70,7 @@ class Hit:
     bm25_rank: int | None  # 1-based; None when outside the BM25 list
     dense_rank: int | None
     story: str | None = None  # the lead document of the story its document reports (None: not judged)
+    before: str = ""  # the sentence before it in its document ("" for the first): what "he" may stand for
 
 
 class Retriever:
@@ -139,9 +140,17 @@ def retrieve(
             bm25_rank=bm25_rank.get(row),
             dense_rank=dense_rank.get(row),
             story=doc_ids[story_of[row]],
+            before=sentence_before(index.passages, row),
         )
         for row in ranked
     ]
+
+
+def sentence_before(passages: list[Passage], row: int) -> str:
+    """The text of the passage before `row` where it is of the same document (rows are in corpus order)."""
+    if row > 0 and passages[row - 1].doc_id == passages[row].doc_id:
+        return passages[row - 1].text
+    return ""
 
 
 def stories_of(index: HybridIndex, terms: list[str], query_vector: np.ndarray, depth: int,

@@ -122,13 +122,24 @@ def read_candidates(
     """Every candidate span of the top `depth` hits, with the answer scorer's features for it."""
     kinds = expected_kinds(question)
     top = hits[:depth] + sentence_of_the_asked_kind(hits, depth, kinds)
-    guesses = reader.read(question, [h.passage.text for h in top]) if top else []
+    guesses = read_hits(reader, question, top)
     out = []
     for rank, (hit, guess) in enumerate(zip(top, guesses)):
         for span, pick in candidates_in(hit, guess, kinds):
             candidate = Candidate(span.text, span.margin, hit.cosine, hit.bm25_norm, rank if ranked else 0, pick)
             out.append((span, candidate_features(question, kinds, candidate)))
     return out
+
+
+def read_hits(reader: Reader, question: str, hits: list[Hit]) -> list[SpanGuess]:
+    """The reader's guess in each hit's sentence, read after the sentence before it where the reader
+    was trained to read so (`Reader.reads_context`)."""
+    if not hits:
+        return []
+    sentences = [h.passage.text for h in hits]
+    if getattr(reader, "reads_context", False):
+        return reader.read(question, sentences, [h.before for h in hits])
+    return reader.read(question, sentences)
 
 
 def sentence_of_the_asked_kind(hits: list[Hit], depth: int, kinds: frozenset[str]) -> list[Hit]:

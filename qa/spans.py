@@ -13,6 +13,30 @@ import numpy as np
 
 MAX_ANSWER_TOKENS = 30
 NEG = -1e4  # the score of positions that can never start or end an answer (question, padding)
+CONTEXT_CHARS = 200  # of the sentence before, read as context: where "he" or "the company" is named
+
+
+def with_context(context: str, sentence: str) -> tuple[str, int]:
+    """What the reader reads for a sentence: the end of the sentence before it (at most CONTEXT_CHARS,
+    from a word's start), then the sentence; and where the sentence starts in that text. Only the
+    sentence may hold the answer; the context is there for what its pronouns stand for."""
+    context = " ".join(context.split())
+    if not context:
+        return sentence, 0
+    if len(context) > CONTEXT_CHARS:
+        clipped = context[-CONTEXT_CHARS:]
+        context = clipped.split(" ", 1)[1] if " " in clipped else clipped
+    return f"{context} {sentence}", len(context) + 1
+
+
+def sentence_mask(offsets, allowed: np.ndarray, sentence_start: int) -> np.ndarray:
+    """`allowed` without the tokens before `sentence_start` (a context or a dateline); [CLS], "no
+    answer", stays allowed."""
+    if not sentence_start:
+        return allowed
+    before = np.array([start < sentence_start for start, _ in offsets], dtype=bool)
+    before[0] = False
+    return allowed & ~before
 
 
 def answer_mask(sequence_ids: list[int | None]) -> np.ndarray:
@@ -43,6 +67,14 @@ class SpanGuess:
     def margin(self) -> float:
         """How far the span's score clears the sentence's no-answer score (> 0: the reader would answer)."""
         return self.score - self.no_answer
+
+    def shifted(self, by: int) -> SpanGuess:
+        """The same guess with its offsets moved by `by`: into the sentence, out of a context read before it."""
+        if not by:
+            return self
+        offsets, starts, ends = self.token_scores
+        moved = np.where(offsets[:, 1:] > offsets[:, :1], offsets + by, 0)  # tokens no span may use stay (0, 0)
+        return SpanGuess(self.start + by, self.end + by, self.score, self.no_answer, (moved, starts, ends))
 
     def margin_of(self, start: int, end: int) -> float | None:
         """The reader's margin for another span of the same sentence (character offsets), scored

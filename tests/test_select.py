@@ -314,3 +314,25 @@ def test_the_cost_is_read_and_offered_though_the_line_sentences_rank_first(reade
     hits = [hit_for(s, start=100 * i, rank=i + 1) for i, s in enumerate(LINE_REPORT)]
     spans = read_spans("How much did the Harbour Line cost?", hits, reader)
     assert "EUR 412 million" in [s.text for s in spans]
+
+
+def test_a_sentence_read_after_the_one_before_it_gets_its_answer_from_itself_never_from_the_context(reader):
+    before = "Ukrainian President Volodymyr Zelensky met Keith Kellogg in Munich on Friday."
+    sentence = "He said Putin has to be stopped."
+    guess = reader.read("Which leader has to be stopped, according to Zelensky?", [sentence], [before])[0]
+    assert 0 <= guess.start < guess.end <= len(sentence)  # offsets into the sentence, not into the context
+    offsets, _, _ = guess.token_scores
+    assert (offsets >= 0).all() and offsets.max() <= len(sentence)  # typed candidates are scored in it too
+    alone = reader.read("Which leader has to be stopped, according to Zelensky?", [sentence])[0]
+    assert alone.no_answer != guess.no_answer  # the context was read
+
+
+def test_the_context_read_is_the_end_of_the_sentence_before_from_a_word_start():
+    from qa.spans import CONTEXT_CHARS, with_context
+
+    assert with_context("", "It opened in 2019.") == ("It opened in 2019.", 0)
+    long_before = "The Harbour Line, " + "which runs along the bay, " * 20 + "was built by Norvale."
+    text, start = with_context(long_before, "It opened in 2019.")
+    assert text[start:] == "It opened in 2019." and text.endswith(" was built by Norvale. It opened in 2019.")
+    assert start - 1 <= CONTEXT_CHARS and long_before.endswith(text[: start - 1])
+    assert not text[0].isspace() and text[: start - 1].split()[0] in long_before.split()  # no word cut in half

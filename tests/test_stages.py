@@ -110,3 +110,13 @@ def test_a_guess_that_only_repeats_the_question_is_never_marked(seed_engine):
     assert selection.best.text == "Keith Kellogg" and selection.guess is None
     top = every_guess.answer(question).citations[0]
     assert top.text == selection.best.hit.passage.text and top.answer_start is None
+
+
+def test_each_retrieved_sentence_carries_the_sentence_before_it_in_its_own_document(seed_engine):
+    hits = seed_engine.retriever.retrieve("Which leader did Zelensky say has to be stopped?")
+    passages = seed_engine.corpus.passages
+    for hit in hits:
+        text = seed_engine.documents[hit.passage.doc_id].text
+        earlier = [p for p in passages if p.doc_id == hit.passage.doc_id and p.end <= hit.passage.start]
+        assert hit.before == (earlier[-1].text if earlier else "")
+        assert not hit.before or text.index(hit.before) < hit.passage.start  # read as context, never cited
