@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-_TEMPORAL = frozenset({"date", "year", "weekday"})
+TEMPORAL_KINDS = frozenset({"date", "year", "weekday"})
 
 # (pattern, kinds), first match wins; patterns read the question lower-cased
 _ASKS: tuple[tuple[re.Pattern, frozenset[str]], ...] = tuple(
@@ -32,9 +32,22 @@ _ASKS: tuple[tuple[re.Pattern, frozenset[str]], ...] = tuple(
         (r"\bhow (?:far|wide|tall|high|deep)\b|\b(?:what|which) (?:distance|length|height|depth)\b", {"length"}),
         (r"\bhow (?:large|big) (?:an )?area\b|\bwhat area\b", {"area"}),
         (r"\bhow many\b|\b(?:what|the) number of\b|\bhow old\b|\bpopulation\b", {"number"}),
-        (r"^\s*when\b|\bwhen (?:did|does|do|was|were|is|will|would|has|had|can)\b", set(_TEMPORAL)),
+        (r"^\s*when\b|\bwhen (?:did|does|do|was|were|is|will|would|has|had|can)\b", set(TEMPORAL_KINDS)),
     )
 )
+
+
+_ASKS_OF_A_STATEMENT = re.compile(
+    r"\b(?:say|says|said|saying|announce[sd]?|announcing|announcements?|tell|tells|told|confirm(?:s|ed)?|"
+    r"reveal(?:s|ed)?|disclose[sd]?|state[sd]?|statements?|interview(?:s|ed)?|speak|spoke|talk(?:s|ed)?|"
+    r"comment(?:s|ed)?|report(?:s|ed)?|warn(?:s|ed)?|declare[sd]?|release[sd]?|publish(?:es|ed)?|news)\b")
+
+
+def asks_for_a_time(question: str) -> bool:
+    """The question asks when something happens, not when it was said: a report's own day ("said on
+    Thursday") answers "When did Norvale announce the closure?", never "When will the plant close?"."""
+    text = " ".join(question.lower().split())
+    return bool(expected_kinds(question) & TEMPORAL_KINDS) and not _ASKS_OF_A_STATEMENT.search(text)
 
 
 def expected_kinds(question: str) -> frozenset[str]:

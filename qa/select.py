@@ -28,10 +28,10 @@ from functools import lru_cache
 import numpy as np
 
 from qa.answer_scorer import AnswerScorer, Candidate, answer_scorer, candidate_features, repeats_question
-from qa.expected import expected_kinds
+from qa.expected import TEMPORAL_KINDS, asks_for_a_time, expected_kinds
 from qa.logistic import squash
 from qa.models import Status
-from qa.values import Value, find_names, find_values
+from qa.values import Value, find_names, find_values, is_reporting_date
 from qa.reader import CARD_PATH, Reader
 from qa.spans import SpanGuess
 from qa.relevance import RelevanceModel, relevance_model
@@ -121,11 +121,12 @@ def read_candidates(
 ) -> list[tuple[Span, np.ndarray]]:
     """Every candidate span of the top `depth` hits, with the answer scorer's features for it."""
     kinds = expected_kinds(question)
+    event_time = asks_for_a_time(question)
     top = hits[:depth] + sentence_of_the_asked_kind(hits, depth, kinds)
     guesses = read_hits(reader, question, top)
     out = []
     for rank, (hit, guess) in enumerate(zip(top, guesses)):
-        for span, pick in candidates_in(hit, guess, kinds):
+        for span, pick in candidates_in(hit, guess, kinds, without_reporting_dates=event_time):
             candidate = Candidate(span.text, span.margin, hit.cosine, hit.bm25_norm, rank if ranked else 0, pick)
             out.append((span, candidate_features(question, kinds, candidate)))
     return out
@@ -160,18 +161,25 @@ def _by_confidence(span: Span) -> tuple[float, float]:
     return span.confidence, span.margin
 
 
-def candidates_in(hit: Hit, guess: SpanGuess, kinds: frozenset[str]) -> list[tuple[Span, bool]]:
+def candidates_in(hit: Hit, guess: SpanGuess, kinds: frozenset[str],
+                  without_reporting_dates: bool = False) -> list[tuple[Span, bool]]:
     """The reader's own span of a sentence (True), and each value of an asked-for kind in the sentence
     with the reader's score for it (False): "In what year ..." is answered by a year of the sentence
-    even where the reader's own pick is a name."""
-    values = find_values(hit.passage.text)  # found once: the widening and the candidates read the same
+    even where the reader's own pick is a name. `without_reporting_dates`: the question asks when
+    something happens, so the day a statement was made ("said on Thursday") is no candidate."""
+    sentence = hit.passage.text
+    values = find_values(sentence)  # found once: the widening and the candidates read the same
+    base = hit.passage.start
+    reported = {(v.start, v.end) for v in values if without_reporting_dates and v.kind in TEMPORAL_KINDS
+                and is_reporting_date(sentence, v.start)}
     own = span_of(hit, guess, values)
+    if own is not None and (own.start - base, own.end - base) in reported:
+        own = None
     found = [(own, True)] if own else []
     if not kinds:
         return found
-    base = hit.passage.start
     for value in values:
-        if value.kind not in kinds or (own is not None and own.text == value.text):
+        if value.kind not in kinds or (own is not None and own.text == value.text) or (value.start, value.end) in reported:
             continue
         margin = guess.margin_of(value.start, value.end)
         if margin is not None:

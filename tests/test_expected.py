@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.expected import expected_kinds
+from qa.expected import asks_for_a_time, expected_kinds
 
 
 @pytest.mark.parametrize(
@@ -38,3 +38,16 @@ def test_a_question_that_names_the_kind_of_its_answer_expects_that_kind(question
 )
 def test_a_question_that_names_no_kind_expects_nothing_in_particular(question):
     assert expected_kinds(question) == frozenset()
+
+
+@pytest.mark.parametrize(("question", "event"), [
+    ("When will the factory close?", True),
+    ("On what day did the offensive start?", True),
+    ("When did Norvale announce the closure?", False),  # the day of the statement is the answer
+    ("When did Zelensky give the interview?", False),
+    ("When were the workers told?", False),
+    ("When did the ministry release the figures?", False),
+    ("Who owns the factory?", False),  # no time asked at all
+])
+def test_a_question_asks_when_something_happens_or_when_it_was_said(question, event):
+    assert asks_for_a_time(question) is event

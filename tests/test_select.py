@@ -15,7 +15,7 @@ from qa.spans import whole_words
 from qa.retrieve import Hit
 from qa.values import find_values
 from qa.answer_scorer import UNCALIBRATED, Candidate, answer_scorer, candidate_features, repeats_question
-from qa.expected import expected_kinds
+from qa.expected import asks_for_a_time, expected_kinds
 from qa.select import (candidates_in, confidence_of, read_spans, select_answer, sentence_of_the_asked_kind, span_of,
                        whole_list, whole_values)
 
@@ -336,3 +336,16 @@ def test_the_context_read_is_the_end_of_the_sentence_before_from_a_word_start():
     assert text[start:] == "It opened in 2019." and text.endswith(" was built by Norvale. It opened in 2019.")
     assert start - 1 <= CONTEXT_CHARS and long_before.endswith(text[: start - 1])
     assert not text[0].isspace() and text[: start - 1].split()[0] in long_before.split()  # no word cut in half
+
+
+def test_the_day_a_closure_was_announced_is_no_answer_to_when_the_plant_closes(reader):
+    sentence = "Norvale Foods said on Thursday it will close its biscuit factory in Ashby next year."
+    hit = sentence_hit(sentence)
+    offered = {}
+    for question in ("When will the factory close?", "When did Norvale announce the closure?"):
+        guess = reader.read(question, [sentence])[0]
+        offered[question] = {span.text for span, _ in candidates_in(
+            hit, guess, expected_kinds(question), without_reporting_dates=asks_for_a_time(question))}
+    assert "Thursday" not in offered["When will the factory close?"]
+    assert "next year" in offered["When will the factory close?"]
+    assert "Thursday" in offered["When did Norvale announce the closure?"]

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from qa.values import canonical_name, compatible, dateline_date, dateline_end, find_names, find_values, parse_value
+from qa.values import (canonical_name, compatible, dateline_date, dateline_end, find_names, find_values,
+                       is_reporting_date, parse_value)
 
 SEEDS = sorted((Path(__file__).resolve().parents[1] / "seeds").glob("*.txt"))
 REPORTED = date(2025, 2, 9)  # a Sunday: "Friday" in a report of this day is Feb. 7
@@ -212,6 +213,33 @@ def test_weekday_checked_against_date_when_year_known(dated, weekday, reference,
 def test_relative_day_resolves_against_report_date(sentence, reference, text, first, last):
     [value] = find_values(sentence, reference)
     assert (value.kind, value.text, value.low, value.high) == ("weekday", text, first, last)
+
+
+@pytest.mark.parametrize(("sentence", "reference", "year"), [
+    ("The plant will close next year.", date(2025, 6, 12), 2026),
+    ("Sales fell last year.", date(2025, 6, 12), 2024),
+    ("It opens later this year.", date(2025, 6, 12), 2025),
+    ("The plant will close next year.", None, None),  # no report date: a year, but which one is unknown
+])
+def test_next_and_last_year_are_whole_years_counted_from_the_report(sentence, reference, year):
+    [value] = find_values(sentence, reference)
+    assert value.kind == "year" and sentence[value.start:value.end] == value.text
+    assert value.year == year and (year is None or date.fromordinal(int(value.low)) == date(year, 1, 1))
+
+
+@pytest.mark.parametrize(("sentence", "day", "reported"), [
+    ("Norvale Foods said on Thursday it will close its factory by March.", "Thursday", True),
+    ("the company announced on June 12, with the loss of 620 jobs.", "June 12", True),
+    ("Zelensky said in an interview with Reuters on Thursday that Ukraine was ready.", "Thursday", True),
+    ("the government said Wednesday, the first increase in two years.", "Wednesday", True),
+    ("told reporters at the White House on Monday", "Monday", True),
+    ("He said the plant will close on Friday.", "Friday", False),  # what he said happens on Friday
+    ("Workers were told of the plan at a meeting on Thursday morning.", "Thursday", False),
+    ("Ukrainian troops launched a new offensive on Thursday.", "Thursday", False),
+    ("In an interview with Reuters on Friday, Zelenskiy revealed a map.", "Friday", False),  # the interview's day
+])
+def test_the_day_a_statement_was_made_is_told_from_the_day_of_what_it_reports(sentence, day, reported):
+    assert is_reporting_date(sentence, sentence.index(day)) is reported
 
 
 @pytest.mark.parametrize(("sentence", "expected"), [

@@ -15,9 +15,10 @@ of sentences per question (dateparser was too slow and misread figures as dates:
 """
 
 from qa.values.compare import compatible
-from qa.values.dates import dateline_date, dateline_end
+from qa.values.dates import dateline_date, dateline_end, is_reporting_date
 from qa.values.names import canonical_name, find_names
 from qa.values.scan import find_values, parse_value
 from qa.values.value import Value
 
-__all__ = ["Value", "canonical_name", "compatible", "dateline_date", "dateline_end", "find_names", "find_values", "parse_value"]
+__all__ = ["Value", "canonical_name", "compatible", "dateline_date", "dateline_end", "find_names", "find_values",
+           "is_reporting_date", "parse_value"]

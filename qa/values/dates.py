@@ -53,6 +53,8 @@ _RELATIVE_RE = re.compile(rf"""
   | (?<!\w)(?P<day>(?i:yesterday|today|tomorrow))(?!\w)
 """, re.VERBOSE)
 
+_RELATIVE_YEAR_RE = re.compile(r"(?<!\w)(?P<relation>(?i:last|next|this))\s+(?i:year)(?!\w)")
+_YEAR_OFFSETS = {"last": -1, "this": 0, "next": 1}
 _DAY_OFFSETS = {"yesterday": -1, "today": 0, "tomorrow": 1}
 _WEEK_OFFSETS = {"last": (-7, -1), "this": (0, 6), "next": (7, 13)}  # days from this Monday
 
@@ -178,6 +180,19 @@ def relative_days(text: str, reference: date | None) -> list[Value]:
     return values
 
 
+def relative_years(text: str, reference: date | None) -> list[Value]:
+    """"next year", "last year", "this year": the whole year, counted from the report's date (its
+    year unknown without one). "The plant will close next year" answers "When ...?" as "2026" does."""
+    values = []
+    for match in _RELATIVE_YEAR_RE.finditer(text):
+        if reference is None:
+            values.append(Value("year", None, None, None, match[0], match.start(), match.end()))
+        else:
+            year = reference.year + _YEAR_OFFSETS[match["relation"].lower()]
+            values.append(year_value(text, match.start(), match.end(), year, year))
+    return values
+
+
 def _resolve_relative(match: re.Match, reference: date | None
                       ) -> tuple[date | None, date | None, int | None]:
     """(first day, last day, weekday) of "Friday", "last week", "yesterday"; days are None
@@ -229,6 +244,24 @@ def dateline_end(sentence: str) -> int:
     dateline says where and when the report was filed, which is no answer to what happened."""
     match = _DATELINE_RE.match(sentence)
     return match.end() if match else 0
+
+
+# What may stand between a reporting verb and the day of the report: "said on Thursday", "told
+# reporters on Monday", "announced on June 12", "said in an interview with Reuters on Friday". A word
+# of anything else ("said the plant will close on Friday") makes the day the event's, not the report's.
+_REPORTED_ON = re.compile(r"""
+    \b(?:say|says|said|announce[sd]?|told|tells|confirm(?:s|ed)|reveal(?:s|ed)|disclose[sd]|state[sd]|
+       add(?:s|ed)|warn(?:s|ed)|report(?:s|ed)|wrote|writes|declare[sd])
+    (?:\s+(?:to|in|on|at|with|a|an|the|its|his|her|their|reporters|journalists|statement|interview|
+              briefing|press|news|conference|[A-Z][\w.&'’-]*))*?
+    \s+(?:on\s+|late\s+|early\s+)?$
+""", re.VERBOSE)
+
+
+def is_reporting_date(sentence: str, start: int) -> bool:
+    """True where the date at `start` is when a statement was made ("Norvale said on Thursday it will
+    close the plant by March"): the day of the report, not of what it reports."""
+    return _REPORTED_ON.search(sentence[max(0, start - 80) : start]) is not None
 
 
 def dateline_date(line: str) -> date | None:
