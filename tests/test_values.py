@@ -35,6 +35,8 @@ def day(month: int, day_of_month: int, year: int = 2025) -> int:
     ("eighteen to twenty-four", "number", 18, 24),
     ("between 18 and 24", "number", 18, 24),
     ("$10-15 billion", "money", 10e9, 15e9),
+    ("7.4 crore rupees", "money", 7.4e7, 7.4e7),  # a crore is ten million, a lakh a hundred thousand
+    ("2 lakh", "number", 2e5, 2e5),
     ("2.5 km", "length", 2.5, 2.5),
     ("1,500 metres", "length", 1.5, 1.5),
     ("1.5 miles", "length", 2.414016, 2.414016),
@@ -51,6 +53,13 @@ def test_quantity_reads_as_interval(text, kind, low, high):
     ("€3bn", "EUR"),
     ("5 billion euros", "EUR"),
     ("£2m", "GBP"),
+    ("14.8 million pounds", "GBP"),  # money written with its currency's name after it
+    ("3.41 billion Danish crowns", "DKK"),
+    ("1.9 billion Egyptian pounds", "EGP"),  # a country's pounds are not sterling
+    ("5 million Faroese crowns", "FAROESE CROWNS"),  # a currency the table lacks is one of its own
+    ("Rs 212 crore", "INR"),
+    ("NOK 9 million", "NOK"),
+    ("A$310 million", "AUD"),
     ("2.5 km", "km"),
     ("five miles", "km"),
     ("20%", "%"),

@@ -20,7 +20,7 @@ from qa.values.words import CARDINALS, NOT_INSIDE_TOKEN, alternation, spelled_or
 _DENOMINATORS = {"half": 2, "halves": 2, "quarter": 4, "quarters": 4} | {
     word: n for n in range(3, 11) for word in (spelled_ordinal(n), spelled_ordinal(n) + "s")}
 _SCALES = {"hundred": 1e2, "thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12,
-           "dozen": 12.0}
+           "dozen": 12.0, "lakh": 1e5, "lakhs": 1e5, "crore": 1e7, "crores": 1e7}  # South Asian scales
 _SCALE_ABBREVIATIONS = {"k": 1e3, "m": 1e6, "mn": 1e6, "bn": 1e9, "tn": 1e12}
 
 _LENGTH_UNITS: dict[str, tuple[str, float]] = {}  # spelling -> (short name, km per unit)
@@ -40,8 +40,26 @@ _AREA_UNITS = {"hectare": ("ha", 0.01), "hectares": ("ha", 0.01),
 
 _CURRENCIES = {"$": "USD", "us$": "USD", "usd": "USD", "dollar": "USD", "dollars": "USD",
                "€": "EUR", "eur": "EUR", "euro": "EUR", "euros": "EUR",
-               "£": "GBP", "gbp": "GBP", "sterling": "GBP", "pounds sterling": "GBP",
-               "¥": "JPY", "jpy": "JPY", "yen": "JPY"}
+               "£": "GBP", "gbp": "GBP", "sterling": "GBP", "pounds sterling": "GBP", "pounds": "GBP",
+               "¥": "JPY", "jpy": "JPY", "yen": "JPY",
+               # written after the amount ("14.8 million pounds", "212 crore rupees") or as a prefix
+               # ("Rs 212 crore", "RM1,500", "A$310 million", "NOK 9 million")
+               "rupees": "INR", "rs": "INR", "rs.": "INR", "₹": "INR", "yuan": "CNY", "renminbi": "CNY",
+               "rand": "ZAR", "naira": "NGN", "₦": "NGN", "baht": "THB", "ringgit": "MYR", "rm": "MYR",
+               "rupiah": "IDR", "rp": "IDR", "dirhams": "AED", "hryvnias": "UAH", "roubles": "RUB",
+               "rubles": "RUB", "zlotys": "PLN", "zloty": "PLN", "lira": "TRY", "cedis": "GHS",
+               "shillings": "KES", "ksh": "KES", "francs": "CHF", "pesos": "MXN", "reais": "BRL",
+               "kroner": "NOK", "kronor": "SEK", "crowns": "crowns",
+               "a$": "AUD", "c$": "CAD", "hk$": "HKD", "s$": "SGD", "nz$": "NZD", "r$": "BRL",
+               **{code.lower(): code for code in ("AUD", "CAD", "CHF", "CNY", "DKK", "HKD", "INR", "NOK", "NZD",
+                                                  "SEK", "SGD", "ZAR")},
+               # a country's own crowns, pounds, dollars ... are its own currency, never another's
+               "danish crowns": "DKK", "swedish crowns": "SEK", "norwegian crowns": "NOK",
+               "czech crowns": "CZK", "icelandic crowns": "ISK", "egyptian pounds": "EGP",
+               "australian dollars": "AUD", "canadian dollars": "CAD", "hong kong dollars": "HKD",
+               "singapore dollars": "SGD", "new zealand dollars": "NZD", "indian rupees": "INR",
+               "pakistani rupees": "PKR", "sri lankan rupees": "LKR", "swiss francs": "CHF",
+               "mexican pesos": "MXN", "kenyan shillings": "KES", "turkish lira": "TRY"}
 
 # Hedge -> factors applied to (low, high); None = no upper bound.
 _APPROXIMATELY, _NEARLY, _JUST_OVER = (0.9, 1.1), (0.9, 1.0), (1.0, 1.1)
@@ -79,13 +97,19 @@ _DIGITS = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?![\d:]|(?:st|nd|rd|th)(?!\w))"
 _WORDS = rf"{_CARD}(?:(?:[\s-]+|{_AFTER_SCALE}\s+and\s+){_CARD})*"
 _PERCENT = r"\s?%|\s+per\s?cent(?!\w)|\s+pct(?!\w)"
 _AREA = rf"(?:square|sq\.?)\s+{_LENGTH}|(?:km|m|mi)[2²]|{alternation(_AREA_UNITS)}"
-_CURRENCY_AFTER = r"(?:U\.?S\.?\s+)?dollars?|euros?|pounds\s+sterling|sterling|yen|USD|EUR|GBP|JPY"
+_CURRENCY_AFTER = (r"(?:U\.?S\.?\s+)?dollars?|euros?|pounds\s+sterling|sterling|yen|USD|EUR|GBP|JPY"
+                   r"|(?:(?-i:[A-Z][a-z]+(?:\s[A-Z][a-z]+)?)\s+)?"  # "Danish crowns", "Hong Kong dollars"
+                   r"(?:dollars|pounds|crowns|rupees|francs|pesos|shillings|lira)"
+                   r"|yuan|renminbi|rand|naira|baht|ringgit|rupiah|dirhams|hryvnias|roubles|rubles|zlotys?|cedis"
+                   r"|reais|kroner|kronor")
 
 # One written amount: currency, number, scale and unit. Ranges and hedges are assembled
 # from neighbouring amounts afterwards, which keeps this pattern free of repeated groups.
 _AMOUNT_RE = re.compile(rf"""
     (?<!\w)  # word starts only: rejects most positions cheaply
-    (?P<cur_pre>US\$|\$|€|£|¥|(?:USD|EUR|GBP|JPY)\s?)?
+    (?P<cur_pre>US\$|A\$|C\$|HK\$|S\$|NZ\$|R\$|\$|€|£|¥|₹|₦
+               |(?-i:Rs\.?|RM|Rp|Ksh|KSh)\s?
+               |(?:USD|EUR|GBP|JPY|AUD|CAD|CHF|CNY|DKK|HKD|INR|NOK|NZD|SEK|SGD|ZAR)\s?)?
     {NOT_INSIDE_TOKEN}
     (?:
         (?P<ratio>{_RATIO})
@@ -234,7 +258,7 @@ def _fraction(written: str) -> float:
 
 
 def _scale_and_measure(match: re.Match, is_share: bool) -> tuple[float | None, _Measure | None]:
-    currency = _CURRENCIES.get(_currency_key(match["cur_pre"] or match["cur_post"] or ""))
+    currency = _currency_of(match["cur_pre"] or match["cur_post"] or "")
     abbreviation = (match["abbreviation"] or "").lower()
     scale = _SCALES[match["scale"].lower()] if match["scale"] else None
     if abbreviation == "m" and not currency:
@@ -271,6 +295,15 @@ def _area_unit(written: str) -> tuple[str, float]:
 
 def _currency_key(written: str) -> str:
     return re.sub(r"^u\.?s\.?\s+", "", " ".join(written.lower().split()))
+
+
+def _currency_of(written: str) -> str | None:
+    """The currency code of a written currency; a country's crowns or pounds that the table does not
+    name ("Faroese crowns") are a currency of their own, named as written."""
+    key = _currency_key(written)
+    if not key:
+        return None
+    return _CURRENCIES.get(key) or (key.upper() if " " in key else None)
 
 
 def _amount_value(text: str, amount: _Amount) -> Value:
