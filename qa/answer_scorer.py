@@ -40,6 +40,7 @@ class Candidate:
     coverage: float  # BM25 coverage of the question by the sentence, 0..1
     rank: int  # the sentence's place in retrieval, 0 first
     reader_pick: bool  # the reader's own best span of its sentence (not a typed candidate)
+    kinds_in_sentence: frozenset[str] = frozenset()  # of the values its sentence states inside the span
 
 
 def repeats_question(question: str, text: str) -> bool:
@@ -63,7 +64,9 @@ def candidate_features(question: str, kinds: frozenset[str], candidate: Candidat
     """The features in FEATURES order."""
     words = _WORD.findall(candidate.text.lower())
     asked = set(_WORD.findall(question.lower()))
-    fits = any(v.kind in kinds for v in find_values(candidate.text)) if kinds else None
+    # A value's kind is read in its sentence ("in April", "founded in 1221") and in the span alone.
+    fits = bool(candidate.kinds_in_sentence & kinds or any(v.kind in kinds for v in find_values(candidate.text))) \
+        if kinds else None
     return np.array([
         min(max(candidate.margin, MARGIN_RANGE[0]), MARGIN_RANGE[1]),
         float(fits is True),

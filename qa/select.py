@@ -126,10 +126,17 @@ def read_candidates(
     guesses = read_hits(reader, question, top)
     out = []
     for rank, (hit, guess) in enumerate(zip(top, guesses)):
+        values = find_values(hit.passage.text) if kinds else []
         for span, pick in candidates_in(hit, guess, kinds, without_reporting_dates=event_time):
-            candidate = Candidate(span.text, span.margin, hit.cosine, hit.bm25_norm, rank if ranked else 0, pick)
+            candidate = Candidate(span.text, span.margin, hit.cosine, hit.bm25_norm, rank if ranked else 0, pick,
+                                  kinds_within(values, span.start - hit.passage.start, span.end - hit.passage.start))
             out.append((span, candidate_features(question, kinds, candidate)))
     return out
+
+
+def kinds_within(values: list[Value], start: int, end: int) -> frozenset[str]:
+    """The kinds of the sentence's values that lie inside [start, end) (sentence offsets)."""
+    return frozenset(v.kind for v in values if start <= v.start and v.end <= end)
 
 
 def read_hits(reader: Reader, question: str, hits: list[Hit]) -> list[SpanGuess]:

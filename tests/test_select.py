@@ -16,7 +16,7 @@ from qa.retrieve import Hit
 from qa.values import find_values
 from qa.answer_scorer import UNCALIBRATED, Candidate, answer_scorer, candidate_features, repeats_question
 from qa.expected import asks_for_a_time, expected_kinds
-from qa.select import (candidates_in, confidence_of, read_spans, select_answer, sentence_of_the_asked_kind, span_of,
+from qa.select import (candidates_in, confidence_of, kinds_within, read_spans, select_answer, sentence_of_the_asked_kind, span_of,
                        whole_list, whole_values)
 
 
@@ -349,3 +349,14 @@ def test_the_day_a_closure_was_announced_is_no_answer_to_when_the_plant_closes(r
     assert "Thursday" not in offered["When will the factory close?"]
     assert "next year" in offered["When will the factory close?"]
     assert "Thursday" in offered["When did Norvale announce the closure?"]
+
+
+def test_a_month_read_in_its_sentence_fits_a_question_asking_when():
+    sentence = "Kvarner Wings will start flying from Rijeka in April with three jets."
+    question = "When will Kvarner Wings start flying?"
+    at = sentence.index("April")
+    in_context = kinds_within(find_values(sentence), at, at + len("April"))
+    assert in_context == {"date"}  # "in April" is a date; "April" cut out of it is not read as one
+    alone, read = (candidate_features(question, expected_kinds(question),
+                                      Candidate("April", 1.0, 0.5, 0.5, 0, True, kinds)) for kinds in (frozenset(), in_context))
+    assert (alone[1], alone[2]) == (0.0, 1.0) and (read[1], read[2]) == (1.0, 0.0)  # kind_fits, kind_misses
