@@ -236,6 +236,25 @@ def test_next_and_last_year_are_whole_years_counted_from_the_report(sentence, re
     assert value.year == year and (year is None or date.fromordinal(int(value.low)) == date(year, 1, 1))
 
 
+@pytest.mark.parametrize(("sentence", "text", "kind", "first_year"), [
+    ("The oldest pharmacy was founded in 1221.", "1221", "year", 1221),  # an older year after "in"
+    ("It was used until the early 20th century.", "early 20th century", "year", 1901),
+    ("Diocles lived in the 4th century BC.", "4th century BC", "year", None),  # days unknown before AD
+    ("Kyiv proposed it last autumn.", "last autumn", "date", None),  # a season: no days (hemispheres)
+    ("The plant will shut next spring.", "next spring", "date", None),
+])
+def test_centuries_seasons_and_older_years_are_times(sentence, text, kind, first_year):
+    [value] = find_values(sentence)
+    assert (value.kind, value.text, sentence[value.start:value.end]) == (kind, text, text)
+    assert (value.low is None) == (first_year is None)
+    assert first_year is None or date.fromordinal(int(value.low)).year == first_year
+
+
+@pytest.mark.parametrize("sentence", ["About 1500 homes lost power.", "They met on Spring Street.", "Prices fall."])
+def test_a_count_a_street_and_a_verb_are_not_times(sentence):
+    assert all(v.kind not in ("year", "date") for v in find_values(sentence))
+
+
 @pytest.mark.parametrize(("sentence", "day", "reported"), [
     ("Norvale Foods said on Thursday it will close its factory by March.", "Thursday", True),
     ("the company announced on June 12, with the loss of 620 jobs.", "June 12", True),

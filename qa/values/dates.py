@@ -180,6 +180,29 @@ def relative_days(text: str, reference: date | None) -> list[Value]:
     return values
 
 
+_CENTURY_RE = re.compile(r"""
+    (?<!\w)(?:(?i:early|mid|late)[\s-]+)?(?P<ordinal>\d{1,2})(?:st|nd|rd|th)[\s-]+(?i:century)
+    (?:\s+(?P<era>BCE?|AD|CE)(?!\w))?
+""", re.VERBOSE)
+_SEASON_RE = re.compile(r"(?<!\w)(?:(?i:last|next|this|early|late)\s+)?(?:spring|summer|autumn|winter)(?:\s+(?:of\s+)?\d{4})?(?!\w)"
+                        r"|(?<!\w)(?i:last|next|this)\s+fall(?!\w)")  # lower case: "Spring Street" is a name
+
+
+def centuries_and_seasons(text: str) -> list[Value]:
+    """"the 20th century", "4th century BC", "early 20th century" (a century, BC ones of unknown
+    days) and "last autumn", "next spring", "summer 2024": times a "when" question is answered by.
+    A season's days are left unknown (hemispheres differ), so it is compared with nothing."""
+    values = []
+    for match in _CENTURY_RE.finditer(text):
+        century = int(match["ordinal"])
+        if match["era"] and match["era"].upper().startswith("BC") or century == 0:
+            values.append(Value("year", None, None, None, match[0], match.start(), match.end()))
+        else:
+            values.append(year_value(text, match.start(), match.end(), (century - 1) * 100 + 1, century * 100))
+    values += [Value("date", None, None, None, m[0], m.start(), m.end()) for m in _SEASON_RE.finditer(text)]
+    return values
+
+
 def relative_years(text: str, reference: date | None) -> list[Value]:
     """"next year", "last year", "this year": the whole year, counted from the report's date (its
     year unknown without one). "The plant will close next year" answers "When ...?" as "2026" does."""

@@ -212,6 +212,10 @@ def _is_not_a_quantity(text: str, amount: _Amount, keep_lone_one: bool) -> bool:
     return bool(_HALF_AS_PART_RE.search(text, max(0, amount.start - 10), amount.start))
 
 
+# An older year needs a word that makes it one ("founded in 1221", "since 1650"): 1500 alone is a count.
+_EARLY_YEAR_CUE = re.compile(r"(?i:\b(?:in|since|from|until|till|by|around|circa|year)\s+)$")
+
+
 def _read_amount(match: re.Match) -> _Amount | None:
     number, precision, is_share = _written_number(match)
     if number is None:
@@ -220,8 +224,9 @@ def _read_amount(match: re.Match) -> _Amount | None:
         number, precision = number + 0.5, 0.25
     scale, measure = _scale_and_measure(match, is_share)
     digits = match["digits"]
-    is_year = bool(digits and len(digits) == 4 and digits.isdigit() and 1800 <= number <= 2100
-                   and scale is None and measure is None and not match["half"])
+    is_year = bool(digits and len(digits) == 4 and digits.isdigit() and scale is None and measure is None
+                   and not match["half"] and (1800 <= number <= 2100 or 1000 <= number < 1800 and _EARLY_YEAR_CUE.search(
+                       match.string, max(0, match.start() - 10), match.start())))
     return _Amount(match.start(), match.end(), number, precision, scale, measure, is_year)
 
 
