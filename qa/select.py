@@ -126,8 +126,8 @@ def read_candidates(
     guesses = read_hits(reader, question, top)
     out = []
     for rank, (hit, guess) in enumerate(zip(top, guesses)):
-        values = find_values(hit.passage.text) if kinds else []
-        for span, pick in candidates_in(hit, guess, kinds, without_reporting_dates=event_time):
+        values = find_values(hit.passage.text)  # found once: the candidates and their kinds read the same
+        for span, pick in candidates_in(hit, guess, kinds, without_reporting_dates=event_time, values=values):
             candidate = Candidate(span.text, span.margin, hit.cosine, hit.bm25_norm, rank if ranked else 0, pick,
                                   kinds_within(values, span.start - hit.passage.start, span.end - hit.passage.start))
             out.append((span, candidate_features(question, kinds, candidate)))
@@ -168,14 +168,14 @@ def _by_confidence(span: Span) -> tuple[float, float]:
     return span.confidence, span.margin
 
 
-def candidates_in(hit: Hit, guess: SpanGuess, kinds: frozenset[str],
-                  without_reporting_dates: bool = False) -> list[tuple[Span, bool]]:
+def candidates_in(hit: Hit, guess: SpanGuess, kinds: frozenset[str], without_reporting_dates: bool = False,
+                  values: list[Value] | None = None) -> list[tuple[Span, bool]]:
     """The reader's own span of a sentence (True), and each value of an asked-for kind in the sentence
     with the reader's score for it (False): "In what year ..." is answered by a year of the sentence
     even where the reader's own pick is a name. `without_reporting_dates`: the question asks when
     something happens, so the day a statement was made ("said on Thursday") is no candidate."""
     sentence = hit.passage.text
-    values = find_values(sentence)  # found once: the widening and the candidates read the same
+    values = find_values(sentence) if values is None else values  # one scan: widening and candidates read the same
     base = hit.passage.start
     reported = {(v.start, v.end) for v in values if without_reporting_dates and v.kind in TEMPORAL_KINDS
                 and is_reporting_date(sentence, v.start)}
