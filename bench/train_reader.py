@@ -176,8 +176,7 @@ def encode(tokenizer, batch: list[Example]):
     for i, x in enumerate(batch):
         ids = enc.sequence_ids(i)
         shift = read[i][1]
-        masks.append(sentence_mask([tuple(o) if sid == 1 else (shift, shift) for o, sid in zip(offsets[i], ids)],
-                                   answer_mask(ids), shift))
+        masks.append(sentence_mask(offsets[i], answer_mask(ids), shift))  # question tokens are never allowed
         s_tok = e_tok = 0
         if x.answer is not None:
             a, b = x.answer[0] + shift, x.answer[1] + shift
