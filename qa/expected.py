@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-TEMPORAL_KINDS = frozenset({"date", "year", "weekday"})
+from qa.values.value import TEMPORAL_KINDS  # the kinds a time is written as
 
 # (pattern, kinds), first match wins; patterns read the question lower-cased
 _ASKS: tuple[tuple[re.Pattern, frozenset[str]], ...] = tuple(

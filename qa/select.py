@@ -28,10 +28,11 @@ from functools import lru_cache
 import numpy as np
 
 from qa.answer_scorer import AnswerScorer, Candidate, answer_scorer, candidate_features, repeats_question
-from qa.expected import TEMPORAL_KINDS, asks_for_a_time, expected_kinds
+from qa.expected import asks_for_a_time, expected_kinds
 from qa.logistic import squash
 from qa.models import Status
 from qa.values import Value, find_names, find_values, is_reporting_date
+from qa.values.value import TEMPORAL_KINDS
 from qa.reader import CARD_PATH, Reader
 from qa.spans import SpanGuess
 from qa.relevance import RelevanceModel, relevance_model

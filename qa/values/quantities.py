@@ -43,7 +43,8 @@ _CURRENCIES = {"$": "USD", "us$": "USD", "usd": "USD", "dollar": "USD", "dollars
                "£": "GBP", "gbp": "GBP", "sterling": "GBP", "pounds sterling": "GBP", "pounds": "GBP",
                "¥": "JPY", "jpy": "JPY", "yen": "JPY",
                # written after the amount ("14.8 million pounds", "212 crore rupees") or as a prefix
-               # ("Rs 212 crore", "RM1,500", "A$310 million", "NOK 9 million")
+               # ("Rs 212 crore", "RM 1,500", "A$310 million", "NOK 9 million"; a letter prefix touching the digits,
+               # "RM1,500", is not read)
                "rupees": "INR", "rs": "INR", "rs.": "INR", "₹": "INR", "yuan": "CNY", "renminbi": "CNY",
                "rand": "ZAR", "naira": "NGN", "₦": "NGN", "baht": "THB", "ringgit": "MYR", "rm": "MYR",
                "rupiah": "IDR", "rp": "IDR", "dirhams": "AED", "hryvnias": "UAH", "roubles": "RUB",
