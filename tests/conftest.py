@@ -33,7 +33,7 @@ def index_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def embedder():
-    """The real MiniLM encoder, loaded offline once per test session (it takes seconds and 100 MB)."""
+    """The real encoder (MiniLM with its retrieval-tuned layers), loaded offline once per test session."""
     from qa.embedding import shared_embedder
 
     return shared_embedder()

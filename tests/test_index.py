@@ -578,6 +578,37 @@ def test_a_damaged_onnx_file_is_not_used_and_is_made_again_next_time(onnx_embedd
     assert not (folder / "model.onnx").exists()  # removed, so the next start exports it again
 
 
+# --- the encoder: the packaged MiniLM with its layers tuned for retrieval -----------------------------------
+
+
+def test_the_default_encoder_is_the_packaged_minilm_with_the_tuned_layers_in_its_place(embedder):
+    from safetensors.numpy import load_file
+
+    from qa.model_files import RETRIEVAL_LAYERS, bundled_minilm_dir, tuned_encoder_dir
+
+    assert embedder.location == tuned_encoder_dir()
+    packaged, tuned = (load_file(str(d / "model.safetensors")) for d in (bundled_minilm_dir(), tuned_encoder_dir()))
+    layers = load_file(str(RETRIEVAL_LAYERS))
+    assert set(tuned) == set(packaged) and layers and all(name.startswith("encoder.layer.") for name in layers)
+    for name, weights in tuned.items():
+        expected = layers[name].astype(np.float32) if name in layers else packaged[name]
+        assert np.array_equal(weights, expected), name
+    assert embedder.model_id != qa.embedding.model_id("all-MiniLM-L6-v2")  # an untuned index is rebuilt
+
+
+def test_tuned_layers_that_do_not_fit_the_packaged_model_are_refused(tmp_path):
+    from safetensors.numpy import save_file
+
+    from qa.model_files import tuned_encoder_dir
+
+    wrong = tmp_path / "wrong_layers.safetensors"
+    save_file({"encoder.layer.0.output.dense.bias": np.zeros(7, dtype=np.float16)}, str(wrong))
+    with pytest.raises(ModelUnavailable, match="does not fit"):
+        tuned_encoder_dir(wrong)
+    with pytest.raises(ModelUnavailable, match="missing"):
+        tuned_encoder_dir(tmp_path / "absent.safetensors")
+
+
 # --- the story prior ------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")

@@ -44,3 +44,47 @@ def test_one_negative_per_question_is_still_available():
     start = CONTEXT.index("1066")
     question = {"question": "When did the Normans conquer England?", "answers": [{"text": "1066", "answer_start": start}]}
     assert len(examples_for(question, negatives=1)) == 2
+
+
+# --- the retrieval encoder's triples (bench/train_embedder.py) ---------------------------------------------
+
+train_embedder = import_bench("train_embedder")
+calibrate = import_bench("calibrate_threshold")
+squad_data = import_bench("squad_data")
+
+
+def test_each_answerable_question_gives_one_triple_its_answering_sentence_and_an_on_topic_one_that_does_not():
+    start = CONTEXT.index("1066")
+    answerable = {"question": "When did the Normans conquer England?", "answers": [{"text": "1066", "answer_start": start}]}
+    unanswerable = {"question": "Who was the last ruler of Normandy?", "answers": [],
+                    "plausible_answers": [{"text": "Rollo", "answer_start": CONTEXT.index("Rollo")}]}
+    examples = [x for q in (unanswerable, answerable) for x in examples_for(q, negatives=1)]
+    [(question, positive, negative)] = train_embedder.triples_of(examples)
+    assert question == answerable["question"]
+    assert "1066" in positive and negative.startswith("The Normans settled")
+
+
+def test_written_triples_are_the_engines_own_passages_one_sentence_each():
+    triples = train_embedder.written_triples()
+    assert len(triples) > 500
+    question, positive, negative = triples[0]
+    assert "48 million euro" in positive and "\n" not in positive and positive != negative
+
+
+def test_no_squad_article_the_encoder_learns_from_fits_the_relevance_model_or_the_answer_scorer():
+    relevance_sample = {n + 1 for n in calibrate.FITTING_ARTICLES}  # 0-based there
+    paraphrased = {calibrate.PARAPHRASED_ARTICLE + 1}
+    learnt = set(train_embedder.TRAINING_ARTICLES)
+    assert learnt and not learnt & (relevance_sample | paraphrased | set(squad_data.CONFIDENCE_FITTING))
+    assert max(learnt) <= squad_data.FIT_ARTICLES  # 30-35 are for reporting only
+
+
+def test_a_batch_never_holds_one_sentence_twice():
+    import random
+
+    triples = [(f"q{i}", f"s{i % 3}", f"n{i % 5}") for i in range(30)]
+    batches = train_embedder.batches_without_repeats(triples, 8, random.Random(1))
+    assert sorted(t for b in batches for t in b) == sorted(triples)
+    for batch in batches:
+        sentences = [s for _, p, n in batch for s in (p, n)]
+        assert len(sentences) == len(set(sentences))
