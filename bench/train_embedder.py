@@ -11,9 +11,9 @@ Data (DESIGN.md, "Benchmarks stay honest"): SQuAD 2.0 dev (CC BY-SA 4.0) article
 16 (`TRAINING_ARTICLES`: the others up to 29 fit the relevance model and the answer scorer, and hold
 the paraphrased calibration set) and the team's written news (bench/reader_data/, `--written`
 copies); 30-35, on which the card reports, are never seen; the seeds and the regression set are
-never used. Only the transformer layers are trained: the word embeddings
-stay the packaged MiniLM's, so the repository carries the layers alone, in half precision, and
-qa/model_files.py rebuilds the encoder from the verified package plus that file.
+never used. Only the transformer layers are trained: the word embeddings stay the packaged MiniLM's,
+so the repository carries the layers alone, in half precision, and qa/model_files.py rebuilds the
+encoder from the verified package plus that file.
 
 Run: .venv/bin/python bench/train_embedder.py [--epochs N] [--lr LR] [--written N] [--out PATH]
 then bench/calibrate_threshold.py --write (the cosine is a feature of the relevance and answer scores).
@@ -32,10 +32,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from squad_data import DEFAULT_SQUAD, load_articles, numbered  # noqa: E402
-from train_reader import WRITTEN, Example, examples_of, overlap  # noqa: E402
+from train_reader import WRITTEN, Example, as_squad_question, examples_of, overlap  # noqa: E402
 
 from qa.corpus import load_corpus  # noqa: E402
-
+from qa.evaluation import load_questions  # noqa: E402
 from qa.model_files import RETRIEVAL_LAYERS, bundled_minilm_dir, tuned_encoder_dir  # noqa: E402
 from qa.segment import sentence_spans  # noqa: E402
 
@@ -67,12 +67,12 @@ def written_triples(folder: Path = WRITTEN) -> list[tuple[str, str, str]]:
         passages.setdefault(p.doc_id, []).append(p)
     out = []
     for path in sorted(folder.glob("questions*.jsonl")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            item = json.loads(line) if line.strip() else {}
-            if not item.get("answer"):
-                continue
+        for item in load_questions(path):
             text, own = texts[item["doc"]], passages[item["doc"]]
-            at = text.index(item["evidence"]) + item["evidence"].index(item["answer"])
+            answers = as_squad_question(item, text)["answers"]
+            if not answers:
+                continue
+            at = answers[0]["answer_start"]
             gold = next((p for p in own if p.start <= at < p.end), None)
             others = [p for p in own if p is not gold]
             if gold is None or not others:

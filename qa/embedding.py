@@ -33,7 +33,7 @@ from qa.model_files import (
     onnx_folder_of,
     onnx_session,
     read_json,
-    retrieval_layers_sha256,
+    layers_sha256,
     tuned_encoder_dir,
 )
 
@@ -52,8 +52,18 @@ def model_id(name: str | None = None) -> str:
     if name == DEFAULT_MODEL:
         return packaged
     if name == RETRIEVAL_MODEL:
-        return f"{packaged}+retrieval@sha256:{retrieval_layers_sha256()[:12]}"
+        return f"{packaged}+retrieval@sha256:{layers_sha256()[:12]}"
     return str(Path(name).resolve()) if Path(name).exists() else name
+
+
+def location_of(name: str) -> Path:
+    """The model folder a name stands for: the packaged MiniLM, the retrieval encoder built from it
+    (both made in the cache on first use), or a local folder named by its path."""
+    if name == DEFAULT_MODEL:
+        return bundled_minilm_dir()
+    if name == RETRIEVAL_MODEL:
+        return tuned_encoder_dir()
+    return Path(name)
 
 
 BACKEND_ENV = "QA_EMBEDDING_BACKEND"  # auto (default) | onnx | torch
@@ -123,7 +133,7 @@ class Embedder:
 
     def __init__(self, name: str | None = None, backend: str | None = None):
         name = name or os.environ.get("QA_EMBEDDING_MODEL") or RETRIEVAL_MODEL
-        location = {DEFAULT_MODEL: bundled_minilm_dir, RETRIEVAL_MODEL: tuned_encoder_dir}.get(name, lambda: Path(name))()
+        location = location_of(name)
         if not location.exists():
             raise ModelUnavailable(f"embedding model folder not found: {location} (no downloads)")
         self.model_id = model_id(name)

