@@ -32,7 +32,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from squad_data import DEFAULT_SQUAD, load_articles, numbered  # noqa: E402
-from train_reader import WRITTEN, Example, as_squad_question, examples_of, overlap  # noqa: E402
+from train_reader import (  # noqa: E402
+    WRITTEN, Example, as_squad_question, examples_of, overlap, with_shared_words_dropped,
+)
 
 from qa.corpus import load_corpus  # noqa: E402
 from qa.evaluation import load_questions  # noqa: E402
@@ -80,6 +82,15 @@ def written_triples(folder: Path = WRITTEN) -> list[tuple[str, str, str]]:
             negative = max(others, key=lambda p: overlap(item["question"], p.text))
             out.append((item["question"], gold.text, negative.text))
     return out
+
+
+def with_paraphrased_copies(triples: list, rate: float) -> list:
+    """The triples and a copy of each whose question lost `rate` of the words it shares with its
+    answering sentence (the reader's recipe, `with_shared_words_dropped`): readers ask in their own
+    words, and a dense ranking must find the sentence without the shared ones."""
+    # each triple's negative rides in `answers`, which the copying keeps as it is
+    examples = [Example(q, positive, (0, 0), (negative,)) for q, positive, negative in triples]
+    return triples + [(x.question, x.sentence, x.answers[0]) for x in with_shared_words_dropped(examples, rate)]
 
 
 def batches_without_repeats(triples: list, size: int, rng: random.Random) -> list[list]:
@@ -176,6 +187,8 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=2e-5)
     parser.add_argument("--written", type=int, default=2, help="copies of the written news examples")
+    parser.add_argument("--drop-shared", type=float, default=0.0,
+                        help="also train on copies of the questions with this share of their shared words dropped")
     parser.add_argument("--out", type=Path, default=RETRIEVAL_LAYERS)
     args = parser.parse_args()
 
@@ -188,6 +201,8 @@ def main() -> None:
     squad_triples = triples_of(examples_of(numbered(squad, TRAINING_ARTICLES), negatives=1))
     written = written_triples()
     triples = squad_triples + written * args.written
+    if args.drop_shared:
+        triples = with_paraphrased_copies(triples, args.drop_shared)
     print(f"{len(squad_triples)} SQuAD triples, {len(written)} written x {args.written}", flush=True)
 
     base = bundled_minilm_dir()
@@ -206,6 +221,7 @@ def main() -> None:
         "loss": "MultipleNegativesRankingLoss (scale 20): in-batch negatives and one hard negative per question",
         "squad_triples": len(squad_triples),
         "written_triples": f"{len(written)} from bench/reader_data, {args.written} copies each",
+        "shared_words_dropped_in_copies": args.drop_shared,
         "epochs": args.epochs,
         "batch_size": args.batch_size,
         "learning_rate": args.lr,

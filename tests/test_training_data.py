@@ -88,3 +88,12 @@ def test_a_batch_never_holds_one_sentence_twice():
     for batch in batches:
         sentences = [s for _, p, n in batch for s in (p, n)]
         assert len(sentences) == len(set(sentences))
+
+
+def test_a_paraphrased_copy_keeps_its_sentences_and_loses_words_it_shared_with_the_answer():
+    triple = ("When did the Normans conquer England in 1066?", "The Normans later conquered England in 1066.",
+              "Rollo was the first ruler of Normandy.")
+    [original, copy] = train_embedder.with_paraphrased_copies([triple], rate=1.0)
+    assert original == triple
+    assert copy[1:] == triple[1:]
+    assert "Normans" not in copy[0] and copy[0].startswith("When did")
