@@ -376,7 +376,8 @@ def write_card(threshold: float, guess_from: float, relevance: RelevanceModel, r
             "threshold": relevance.threshold,
             "rule": f"highest cut leaving <= {MAX_ANSWERABLE_NONE} of answerable fitting questions 'none', and none "
                     f"of the answerable questions of {' + '.join(IN_DOMAIN_SETS)}",
-            "fitted_on": "tests/calibration (questions, paraphrased_pharmacy, off_topic vs both corpora); "
+            "fitted_on": "tests/calibration (questions, paraphrased_pharmacy, written, and off_topic asked of each "
+                         "of their corpora); "
                          f"SQuAD 2.0 dev articles {[a + 1 for a in FITTING_ARTICLES]}: {SQUAD_PER_ARTICLE} own and "
                          f"{SQUAD_PER_ARTICLE} other articles' questions each",
             "questions": relevance_questions, "auroc": round(relevance_auroc, 4),

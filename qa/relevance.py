@@ -59,6 +59,8 @@ def relevance_model() -> RelevanceModel:
     """The model calibrated by bench/calibrate_threshold.py, as stored in the reader's card."""
     try:
         stored = json.loads(CARD_PATH.read_text(encoding="utf-8"))["relevance"]
+        if tuple(stored["features"]) != FEATURES:  # a card fitted on other features
+            return UNCALIBRATED
         return RelevanceModel(tuple(float(w) for w in stored["weights"]), float(stored["bias"]),
                               float(stored["threshold"]))
     except (OSError, KeyError, ValueError, TypeError):

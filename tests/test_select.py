@@ -360,3 +360,19 @@ def test_a_month_read_in_its_sentence_fits_a_question_asking_when():
     alone, read = (candidate_features(question, expected_kinds(question),
                                       Candidate("April", 1.0, 0.5, 0.5, 0, True, kinds)) for kinds in (frozenset(), in_context))
     assert (alone[1], alone[2]) == (0.0, 1.0) and (read[1], read[2]) == (1.0, 0.0)  # kind_fits, kind_misses
+
+
+def test_a_relevance_model_stored_for_other_features_is_not_applied_to_these(tmp_path, monkeypatch):
+    import json
+
+    import qa.relevance as relevance
+
+    card = tmp_path / "card.json"
+    card.write_text(json.dumps({"relevance": {"features": ["cosine"], "weights": [20.0], "bias": -7.0,
+                                              "threshold": 0.5}}), encoding="utf-8")
+    monkeypatch.setattr(relevance, "CARD_PATH", card)
+    assert relevance.relevance_model.__wrapped__() == relevance.UNCALIBRATED
+    stored = {"features": list(relevance.FEATURES), "weights": [1.0] * len(relevance.FEATURES), "bias": 0.0,
+              "threshold": 0.25}
+    card.write_text(json.dumps({"relevance": stored}), encoding="utf-8")
+    assert relevance.relevance_model.__wrapped__().threshold == 0.25
