@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 import onnxruntime.quantization
 import pytest
 
 
+from qa import relevance
 from qa.models import Passage
 from qa.embedding import ModelUnavailable, bundled_minilm_dir
 from qa.reader import INT8_GRAPH, PRECISION_ENV, Reader, shared_reader
@@ -363,10 +365,6 @@ def test_a_month_read_in_its_sentence_fits_a_question_asking_when():
 
 
 def test_a_relevance_model_stored_for_other_features_is_not_applied_to_these(tmp_path, monkeypatch):
-    import json
-
-    import qa.relevance as relevance
-
     card = tmp_path / "card.json"
     card.write_text(json.dumps({"relevance": {"features": ["cosine"], "weights": [20.0], "bias": -7.0,
                                               "threshold": 0.5}}), encoding="utf-8")
