@@ -347,15 +347,41 @@ def combined_confidence(consensus: ValueGroup, groups: list[ValueGroup]) -> floa
 
 
 def stated_values(groups: list[ValueGroup], consensus: ValueGroup, marks: list[SourceAgreement]) -> list[StatedValue]:
-    """The consensus with every source marked as agreeing, then the conflicting values, most sources first."""
+    """The consensus with every source marked as agreeing, then the conflicting values, most sources
+    first. A conflicting source is listed under the value its mark cites: its own reading's where the
+    mark is that reading, else the value the claims check found in its sentence."""
     agreeing = [m.doc_id for m in marks if m.marker == "agrees"]
     values = [StatedValue(value=consensus.best.span.text, doc_ids=agreeing, confidence=consensus.best.confidence)]
-    conflicting = {m.doc_id for m in marks if m.marker == "conflicts"}
-    others = [g for g in groups if g is not consensus and conflicting & {r.doc_id for r in g.readings}]
-    for group in sorted(others, key=lambda g: -len(g.readings)):
-        docs = [r.doc_id for r in group.readings if r.doc_id in conflicting]
-        values.append(StatedValue(value=group.best.span.text, doc_ids=docs, confidence=group.best.confidence))
-    return values
+    own = {r.doc_id: (r, g) for g in groups if g is not consensus for r in g.readings}
+    conflicting: list[tuple[Value | None, StatedValue]] = []
+    for mark in marks:
+        if mark.marker != "conflicts":
+            continue
+        reading, group = own.get(mark.doc_id, (None, None))
+        if reading is not None and _cites(mark, reading):
+            text, confidence = group.best.span.text, group.best.confidence
+        else:
+            text, confidence = mark.value or "", 0.0
+        value = parse_value(text)
+        same = next((stated for known, stated in conflicting if _same_value(known, value, stated.value, text)), None)
+        if same is None:
+            conflicting.append((value, StatedValue(value=text, doc_ids=[mark.doc_id], confidence=confidence)))
+        else:
+            same.doc_ids.append(mark.doc_id)
+            same.confidence = max(same.confidence, confidence)
+    return values + sorted((stated for _, stated in conflicting), key=lambda v: -len(v.doc_ids))
+
+
+def _cites(mark: SourceAgreement, reading: Reading) -> bool:
+    """The mark cites the reading's own span (not another value of the source's sentences)."""
+    cited = mark.citation
+    return cited is not None and cited.answer_start is not None and reading.span.start <= cited.answer_start < reading.span.end
+
+
+def _same_value(known: Value | None, value: Value | None, known_text: str, text: str) -> bool:
+    if known is not None and value is not None and compatible(known, value):
+        return True
+    return known_text.casefold() == text.casefold()
 
 
 def _in_passage(span: Span) -> tuple[int, int]:

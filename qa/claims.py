@@ -33,7 +33,7 @@ class Claim:
     context_terms: frozenset[str]  # words around the answer in its own sentence
     value: Value | None  # None: a name or phrase, compared by words
     counted: frozenset[str] = frozenset()  # for a count, what it counts: the term after it, the question's
-
+    period: str | None = None  # for a rate, the period it is per ("6,000 passengers a day": "day")
 
 
 def make_claim(question: str, span: Span, doc: Document) -> Claim:
@@ -49,7 +49,27 @@ def make_claim(question: str, span: Span, doc: Document) -> Claim:
         context_terms=frozenset(context) | frozenset(tokenize(question)),
         value=(value := parse_value(answer, reference_date=doc.date)),
         counted=counted_terms(question, doc.text[span.end:passage.end]) if value and value.kind == "number" else frozenset(),
+        period=rate_period(doc.text[passage.start:passage.end], span.start - passage.start, span.end - passage.start),
     )
+
+
+_PERIODS = {"hour": "hour", "day": "day", "week": "week", "month": "month", "year": "year", "hourly": "hour",
+            "daily": "day", "weekly": "week", "monthly": "month", "yearly": "year", "annual": "year",
+            "annually": "year", "quarter": "quarter", "quarterly": "quarter"}
+_PERIOD_AFTER = re.compile(r"^(?:[^\s,;:]+\s+){0,4}?(?:(?:a|an|per|each|every)\s+(hour|day|week|month|quarter|year)\b(?!\s+(?:ago|earlier|before|later))|"
+                           r"(hourly|daily|weekly|monthly|quarterly|yearly|annually)\b)", re.IGNORECASE)
+_PERIOD_BEFORE = re.compile(r"\b(hourly|daily|weekly|monthly|quarterly|yearly|annual|annually)\s+(?:[^\s,;:]+\s+)?$",
+                            re.IGNORECASE)
+
+
+def rate_period(sentence: str, start: int, end: int) -> str | None:
+    """The period a value is per, when the sentence says it is a rate: "6,000 passengers a day",
+    "4 million passengers annually", "an annual 4 million" (the words right before or after it)."""
+    after = _PERIOD_AFTER.match(sentence[end:].lstrip())
+    if after:
+        return _PERIODS[(after.group(1) or after.group(2)).lower()]
+    before = _PERIOD_BEFORE.search(sentence[max(0, start - 30):start])
+    return _PERIODS[before.group(1).lower()] if before else None
 
 
 _ASKED_COUNT = re.compile(r"\bhow many\s+(\S+)|\bnumber of\s+(\S+)", re.IGNORECASE)
@@ -119,7 +139,11 @@ def conflicting_value(passage: Passage, claim: Claim, doc: Document) -> tuple[in
 def about_same_slot(sentence: str, start: int, end: int, claim: Claim, loose: bool = False) -> bool:
     """The words around sentence[start:end] are the words around the answer (or the question's). A
     count is about the same slot when it counts the same thing: the claim's ("320 beds" against "312
-    beds") or the question's ("How many beds ..."); a count of another thing never is."""
+    beds") or the question's ("How many beds ..."); a count of another thing never is. Nor is a rate
+    per another period: "6,000 passengers a day" is not "4 million passengers a year"."""
+    period = rate_period(sentence, start, end)
+    if claim.period and period and period != claim.period:
+        return False
     if claim.counted and (noun := counted_term(sentence[end:])) is not None:
         if noun in claim.counted:
             return True

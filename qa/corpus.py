@@ -23,7 +23,7 @@ from pathlib import Path
 from charset_normalizer import from_bytes
 
 from qa.models import Document, Passage, SourceAgreement
-from qa.segment import first_line, is_headline, split_passages
+from qa.segment import first_line, header, is_headline, lead_lines, split_passages
 from qa.values import dateline_date
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,11 @@ COHERENCE_MARGIN = 0.1
 CHAOS_MARGIN = 0.1
 UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)  # UTF-16 text is full of NUL bytes, yet text
 
+# A byline is one short line with no sentence end; a dateline is what opens the first paragraph, up
+# to its dash ("WASHINGTON, Feb 4, 2025 (Reuters) — ...").
+BYLINE_MAX_CHARS = 120
+_SENTENCE_ENDS = (".", "!", "?", '"', "”")
+_DATELINE = re.compile(r"(.{4,80}?)\s+[-–—]{1,2}\s")
 _LEADING_DATE = re.compile(r"^\s*(?:date\s*[:=]?\s*)?\d{4}-\d{2}-\d{2}\s+", re.IGNORECASE)
 _MONTHS = "|".join(calendar.month_name[1:])
 _TRAILING_TIMESTAMP = re.compile(
@@ -265,12 +270,46 @@ def reads_as_well(candidate, best) -> bool:
 
 
 def parse_title_and_date(text: str) -> tuple[str, date | None]:
+    """The article's title and the day it was published: from its metadata lines ("Title:", "Date:")
+    where it has them, else from its first line, else (the date) from its byline or dateline."""
+    fields = header(text).fields
     line = first_line(text)
-    doc_date = dateline_date(line)
+    doc_date = field_date(fields) or dateline_date(line) or lead_date(lead_lines(text))
+    titled = fields.get("title") or fields.get("headline")
+    if titled:
+        return shorten_to_title(titled), doc_date
     headline = _TRAILING_TIMESTAMP.sub("", _LEADING_DATE.sub("", line)).strip()
     if is_headline(line) and headline:
         return headline, doc_date
     return shorten_to_title(line), doc_date
+
+
+def field_date(fields: dict[str, str]) -> date | None:
+    """The day a "Date:"/"Published:"/"Updated:" metadata line states, if any does."""
+    for key in ("date", "published", "updated", "modified"):
+        if key in fields and (day := dateline_date(fields[key])):
+            return day
+    return None
+
+
+def lead_date(lines: list[str]) -> date | None:
+    """The day stated by a byline under the headline ("By Jo Lee, The Canadian Press | May 22, 2019")
+    or by the dateline opening the first paragraph ("COPENHAGEN, Sept 17, 2021 (AFP) - ..."). Only the
+    dateline part of a paragraph counts: a date further on is an event's, not the article's."""
+    for line in lines[1:]:
+        if len(line) <= BYLINE_MAX_CHARS and not line.endswith(_SENTENCE_ENDS):
+            if day := dateline_date(line):
+                return day
+            continue
+        dateline = _DATELINE.match(line)
+        return dateline_date(dateline.group(1)) if dateline and is_dateline(dateline.group(1)) else None
+    return None
+
+
+def is_dateline(prefix: str) -> bool:
+    """A paragraph's opening as a dateline: a place, a date and an agency, every word capitalised or a
+    number ("COPENHAGEN, Sept 17, 2021 (AFP)"), not a sentence ("The council voted on March 3")."""
+    return all(word[:1].isupper() or word[:1].isdigit() or word[:1] in "(/" for word in prefix.split())
 
 
 def shorten_to_title(line: str, limit: int = TITLE_MAX_CHARS) -> str:

@@ -9,6 +9,7 @@ text hash, fingerprinted by this file, so an edit here (and only here) re-segmen
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 import pysbd
@@ -29,8 +30,70 @@ _BOILERPLATE = re.compile(
 )
 
 
+# The metadata lines some exports put above an article ("Title: ...", "Date: ...", "Author: ..."), bare
+# or fenced as front matter ("---"): facts about the article, not reporting, so never a passage.
+_FIELD = re.compile(
+    r"\s*(?:\*\*)?(title|headline|date|published|updated|modified|author|authors|byline|source|publisher|"
+    r"url|link|section|category|categories|tags|keywords|language)(?:\*\*)?\s*:(?:\*\*)?\s*(.*?)\s*",
+    re.IGNORECASE,
+)
+_FENCE = re.compile(r"\s*-{3,}\s*")
+
+
+@dataclass(frozen=True)
+class Header:
+    """An article's metadata lines: their fields (keys lowercased, the first value of each) and the
+    offset where the article proper begins (0 when there are none)."""
+
+    fields: dict[str, str]
+    end: int
+
+
+def header(text: str) -> Header:
+    """The leading field lines ("Title: ...", blank lines between them allowed), or a front-matter block
+    between two "---" lines; the article begins after them."""
+    lines = [(m.start(), m.group()) for m in re.finditer(r"[^\n]*\n?", text) if m.group()]
+    filled = [(at, line.strip().lstrip("\ufeff")) for at, line in lines if line.strip().lstrip("\ufeff")]
+    fields: dict[str, str] = {}
+    end = 0
+    if filled and _FENCE.fullmatch(filled[0][1]):
+        closing = next((i for i, (_, line) in enumerate(filled[1:], 1) if _FENCE.fullmatch(line)), None)
+        if closing is None:  # an opening rule with no closing one is the article's own
+            return Header({}, 0)
+        for _, line in filled[1:closing]:
+            _add_field(fields, line)
+        at, line = filled[closing]
+        return Header(fields, _line_end(text, at))
+    for at, line in filled:
+        if not _add_field(fields, line):
+            break
+        end = _line_end(text, at)
+    return Header(fields, end)
+
+
+def _add_field(fields: dict[str, str], line: str) -> bool:
+    match = _FIELD.fullmatch(line)
+    if match is None:
+        return False
+    fields.setdefault(match.group(1).lower(), match.group(2))
+    return True
+
+
+def _line_end(text: str, at: int) -> int:
+    newline = text.find("\n", at)
+    return len(text) if newline < 0 else newline + 1
+
+
 def first_line(text: str) -> str:
-    return next((line.strip() for line in text.splitlines() if line.strip()), "")
+    """The first line of the article proper (after its metadata lines, if any)."""
+    body = text[header(text).end:]
+    return next((line.strip() for line in body.splitlines() if line.strip()), "")
+
+
+def lead_lines(text: str, count: int = 3) -> list[str]:
+    """The article's first `count` lines after its metadata (headline, byline, the dateline's paragraph)."""
+    body = text[header(text).end:]
+    return [line.strip() for line in body.splitlines() if line.strip()][:count]
 
 
 def is_headline(line: str) -> bool:
@@ -47,8 +110,10 @@ def split_passages(doc: Document) -> list[Passage]:
     """Sentences of the body, minus the headline line, repeated lines and site boilerplate."""
     spans: list[tuple[int, int]] = []
     seen: set[str] = set()
-    headline_key = _line_key(first_line(doc.text)) if is_headline(first_line(doc.text)) else None
-    for block_start, block_end in body_blocks(doc.text):
+    meta = header(doc.text)
+    headline = meta.fields.get("title") or meta.fields.get("headline") or first_line(doc.text)
+    headline_key = _line_key(headline) if is_headline(headline) else None
+    for block_start, block_end in body_blocks(doc.text, meta.end):
         for start, end in sentence_spans(doc.text, block_start, block_end):
             key = _line_key(doc.text[start:end])
             if key in seen or key == headline_key:
@@ -91,13 +156,13 @@ def make_passage(doc_id: str, start: int, end: int, text: str) -> Passage:
     return Passage(passage_id=f"{doc_id}@{start}:{end}", doc_id=doc_id, start=start, end=end, text=text)
 
 
-def body_blocks(text: str) -> list[tuple[int, int]]:
-    """Paragraph spans: runs of non-blank lines.
+def body_blocks(text: str, start: int = 0) -> list[tuple[int, int]]:
+    """Paragraph spans from `start` on (after the metadata lines): runs of non-blank lines.
 
     Lines inside a run are joined for the segmenter, because hard-wrapped text breaks sentences
     across lines; a line ending a sentence still ends it.
     """
-    return [(m.start(), m.end()) for m in _BLOCK.finditer(text)]
+    return [(m.start(), m.end()) for m in _BLOCK.finditer(text, start)]
 
 
 def sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:

@@ -15,10 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from qa.agree import mentions_any, names_asked
+from qa.agree import Reading, ValueGroup, mentions_any, names_asked, stated_values
 from qa.answer_scorer import repeats_question
 from qa.engine import Engine
+from qa.models import Citation, Passage, SourceAgreement
+from qa.retrieve import Hit
+from qa.select import Span
 from qa.spans import SpanGuess
+from qa.values import parse_value
 
 from helpers import BANK_STORY, FERRY_STORY_WITH_CUTS
 
@@ -377,3 +381,53 @@ def test_a_name_is_mentioned_in_any_of_its_spellings():
     assert mentions_any("ZELENSKYY met Trump.", ["zelensky"])
     assert not mentions_any("The operator cut 120 jobs.", ["nordhavn", "bank"])
 
+
+
+AIRPORT = {
+    "terminal_a.txt": "2026-03-14 Halden airport opens new terminal\n\nThe new terminal at Halden airport will handle "
+                      "4 million passengers a year, the operator said on Saturday.\n",
+    "rail_b.txt": "2026-03-15 Airport rail link marks first year\n\nThe rail link to Halden airport now carries about "
+                  "6,000 passengers a day. It opened a year ago.\n",
+    "terminal_c.txt": "2026-03-14 Halden terminal opens\n\nHalden airport's new terminal, opened on Saturday, will "
+                      "handle 3 million passengers a year.\n",
+}
+
+
+def test_a_rate_per_another_period_is_no_conflict_but_one_per_the_same_period_is(tmp_path):
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    for name, text in AIRPORT.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    engine = Engine(corpus_dir=folder, index_dir=tmp_path / "index", reader=SureOf("4 million"))
+    a = engine.answer("How many passengers will the new terminal at Halden airport handle?")
+    by_doc = {s.doc_id: (s.marker, s.value) for s in a.sources}
+    assert by_doc["terminal_a"] == ("agrees", "4 million")
+    assert by_doc["terminal_c"][0] == "conflicts" and by_doc["terminal_c"][1].startswith("3 million")
+    assert by_doc["rail_b"][0] != "conflicts"  # 6,000 a day is not a yearly count
+
+
+def test_a_conflicting_source_is_listed_under_the_value_its_mark_cites():
+    """A source's own reading ("18 gates") lost to the consensus, but its mark cites the conflicting
+    value the claims check found ("3 million"): the values list says what the mark says."""
+    def reading(doc_id, sentence, answer, confidence):
+        passage = Passage(passage_id=f"{doc_id}@0", doc_id=doc_id, start=0, end=len(sentence), text=sentence)
+        hit = Hit(passage=passage, row=0, bm25=1.0, bm25_norm=0.5, cosine=0.6, fused=0.1, bm25_rank=1, dense_rank=1)
+        at = sentence.index(answer)
+        return Reading(doc_id, Span(hit, at, at + len(answer), answer, margin=1.0, confidence=confidence),
+                       parse_value(answer), confidence)
+
+    def mark(doc_id, marker, sentence, value):
+        at = sentence.index(value)
+        citation = Citation(doc_id=doc_id, title=doc_id, start=0, end=len(sentence), text=sentence,
+                            answer_start=at, answer_end=at + len(value))
+        return SourceAgreement(doc_id=doc_id, title=doc_id, marker=marker, citation=citation, value=value)
+
+    a_text, c_text = "It will handle 4 million passengers a year.", "It has 18 gates and will handle 3 million passengers a year."
+    consensus = ValueGroup([reading("a", a_text, "4 million", 0.9)])
+    gates = ValueGroup([reading("c", c_text, "18", 0.6)])
+    marks = [mark("a", "agrees", a_text, "4 million"), mark("c", "conflicts", c_text, "3 million")]
+    values = stated_values([consensus, gates], consensus, marks)
+    assert [(v.value, v.doc_ids) for v in values] == [("4 million", ["a"]), ("3 million", ["c"])]
+    marks[1] = mark("c", "conflicts", c_text, "18")  # the mark is its own reading: listed with the reader's confidence
+    values = stated_values([consensus, gates], consensus, marks)
+    assert [(v.value, v.doc_ids, v.confidence) for v in values][1] == ("18", ["c"], 0.6)

@@ -133,6 +133,46 @@ def test_an_article_without_headline_gets_a_short_title_cut_on_a_word_boundary(s
     assert line[len(stem)] == " ", f"title cut inside a word: {doc.title!r}"
 
 
+def article(tmp_path: Path, text: str):
+    write(tmp_path, "article.txt", text)
+    return load_corpus(tmp_path)
+
+
+def test_title_and_date_lines_above_an_article_give_its_title_and_date_and_are_no_passage(tmp_path):
+    corpus = article(tmp_path, "Title: Halden airport opens new terminal\nDate: 2026-03-14\nAuthor: Jo Lund\n\n"
+                               "The new terminal opened on Saturday. It cost 210 million crowns.\n")
+    doc = corpus.documents[0]
+    assert (doc.title, doc.date) == ("Halden airport opens new terminal", date(2026, 3, 14))
+    assert [p.text for p in corpus.passages] == ["The new terminal opened on Saturday.", "It cost 210 million crowns."]
+    assert all(doc.text[p.start:p.end] == p.text for p in corpus.passages)
+
+
+def test_front_matter_gives_the_title_and_date_and_is_no_passage(tmp_path):
+    corpus = article(tmp_path, "---\ntitle: Rail link opens\npublished: Friday 27 November 2020\n---\n"
+                               "The rail link opened on Friday.\n")
+    doc = corpus.documents[0]
+    assert (doc.title, doc.date) == ("Rail link opens", date(2020, 11, 27))
+    assert [p.text for p in corpus.passages] == ["The rail link opened on Friday."]
+
+
+def test_a_byline_under_the_headline_gives_the_date(tmp_path):
+    corpus = article(tmp_path, "Rail link opens\nBy Megan Carlisle, The Canadian Press | Wednesday, May 22, 2019\n\n"
+                               "The rail link opened on Wednesday.\n")
+    assert (corpus.documents[0].title, corpus.documents[0].date) == ("Rail link opens", date(2019, 5, 22))
+
+
+def test_a_dateline_opening_the_first_paragraph_gives_the_date(tmp_path):
+    corpus = article(tmp_path, "Danish lender's profit jumps\n\nCOPENHAGEN, Sept 17, 2021 (Reuters) - Danish lender "
+                               "Nordhavn Bank said on Friday, March 3, 2020 that profit rose.\n")
+    assert corpus.documents[0].date == date(2021, 9, 17)
+
+
+@pytest.mark.parametrize("opening", ["The council voted on March 3, 2020 to approve - finally - the budget.",
+                                     "MANILA, Aug 8 (Reuters) - An inquiry found the ferry was overloaded."])
+def test_a_date_in_the_reporting_or_a_dateline_without_a_year_is_no_article_date(tmp_path, opening):
+    assert article(tmp_path, f"Budget vote\n\n{opening}\n").documents[0].date is None
+
+
 # --- boilerplate ---------------------------------------------------------------------------------------
 
 
