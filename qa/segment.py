@@ -37,6 +37,11 @@ _FIELD = re.compile(
     r"url|link|section|category|categories|tags|keywords|language)(?:\*\*)?\s*:(?:\*\*)?\s*(.*?)\s*",
     re.IGNORECASE,
 )
+BYLINE_MAX_CHARS = 120
+DATE_LINE_MAX_WORDS = 9
+_BY = re.compile(r"(?:By|BY|Written by|Reporting by|Words by)\s+[A-Z]")
+_MONTH = (r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?")
+_DATE_ONLY = re.compile(rf"\b{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}\b|\b\d{{1,2}}\s+{_MONTH},?\s+\d{{4}}\b|\b\d{{4}}-\d{{2}}-\d{{2}}\b")
 _FENCE = re.compile(r"\s*-{3,}\s*")
 
 
@@ -96,6 +101,31 @@ def lead_lines(text: str, count: int = 3) -> list[str]:
     return [line.strip() for line in body.splitlines() if line.strip()][:count]
 
 
+def lead_end(text: str, start: int, headline_first: bool = True) -> int:
+    """Where the reporting begins: after the headline (when the first line is it) and the byline or
+    date lines under it ("By Sam Ruiz | Tuesday, January 20, 2026"): who wrote it and when, not what
+    happened."""
+    end = start
+    for number, match in enumerate(re.finditer(r"[^\n]*\n?", text[start:])):
+        line = match.group().strip()
+        if not line:
+            if not match.group():
+                break
+            continue
+        if not (is_byline(line) or (headline_first and end == start and is_headline(line))):
+            break
+        end = start + match.end()
+    return end
+
+
+def is_byline(line: str) -> bool:
+    """A short line naming the writer ("By Sam Ruiz, Staff Reporter") or only stating a date and time
+    ("Tuesday, January 20, 2026 8:58 PM"), not a sentence."""
+    if len(line) > BYLINE_MAX_CHARS or _SENTENCE_END.search(line):
+        return False
+    return bool(_BY.match(line)) or (len(line.split()) <= DATE_LINE_MAX_WORDS and bool(_DATE_ONLY.search(line)))
+
+
 def is_headline(line: str) -> bool:
     """A headline is a short first line that does not read as a finished sentence."""
     return len(line) <= HEADLINE_MAX_CHARS and not _SENTENCE_END.search(line)
@@ -111,9 +141,10 @@ def split_passages(doc: Document) -> list[Passage]:
     spans: list[tuple[int, int]] = []
     seen: set[str] = set()
     meta = header(doc.text)
-    headline = meta.fields.get("title") or meta.fields.get("headline") or first_line(doc.text)
+    titled = meta.fields.get("title") or meta.fields.get("headline")
+    headline = titled or first_line(doc.text)
     headline_key = _line_key(headline) if is_headline(headline) else None
-    for block_start, block_end in body_blocks(doc.text, meta.end):
+    for block_start, block_end in body_blocks(doc.text, lead_end(doc.text, meta.end, headline_first=not titled)):
         for start, end in sentence_spans(doc.text, block_start, block_end):
             key = _line_key(doc.text[start:end])
             if key in seen or key == headline_key:

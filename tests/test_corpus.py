@@ -161,6 +161,18 @@ def test_a_byline_under_the_headline_gives_the_date(tmp_path):
     assert (corpus.documents[0].title, corpus.documents[0].date) == ("Rail link opens", date(2019, 5, 22))
 
 
+@pytest.mark.parametrize("lead", ["By Sam Ruiz | Tuesday, January 20, 2026\n",  # right under the headline
+                                  "\nBy Sam Ruiz, Staff Reporter\nTuesday, January 20, 2026 8:58 PM\n"])
+def test_the_byline_and_date_lines_under_the_headline_are_no_passage(tmp_path, lead):
+    corpus = article(tmp_path, f"Brenmoor bills climb\n{lead}\nHouseholds face a 9 percent rise. By March 2026 it was law.\n")
+    assert [p.text for p in corpus.passages] == ["Households face a 9 percent rise.", "By March 2026 it was law."]
+
+
+def test_a_short_first_line_under_a_title_field_is_kept_as_reporting(tmp_path):
+    corpus = article(tmp_path, "Title: Brenmoor bills climb\n\nHouseholds face a rise\n\nThe regulator agreed.\n")
+    assert [p.text for p in corpus.passages] == ["Households face a rise", "The regulator agreed."]
+
+
 def test_a_dateline_opening_the_first_paragraph_gives_the_date(tmp_path):
     corpus = article(tmp_path, "Danish lender's profit jumps\n\nCOPENHAGEN, Sept 17, 2021 (Reuters) - Danish lender "
                                "Nordhavn Bank said on Friday, March 3, 2020 that profit rose.\n")
