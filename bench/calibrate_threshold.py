@@ -68,6 +68,7 @@ IN_DOMAIN_SETS = ("seeds", "paraphrased", "written")  # the sets the span thresh
 MAX_ANSWERABLE_NONE = 0.01
 TARGET_PRECISION = 0.90
 TARGET_GUESS_PRECISION = 0.5  # a passage's guess is shown where at least half of such guesses are right
+KIND_MISSES = SCORER_FEATURES.index("kind_misses")
 MIN_ANSWERED = 20  # the precision of fewer answers than this is not read as a verdict
 
 
@@ -92,6 +93,7 @@ class Judged:
     answerable: bool
     on_topic: bool
     first_holds_answer: bool  # the sentence offered first contains a gold answer
+    misses_kind: bool = False  # the winning span is not of the kind the question asks for: never a guess
 
 
 def observe(engine: Engine, questions: list[dict], on_topic: bool) -> list[Seen]:
@@ -118,10 +120,11 @@ def judge(seen: list[Seen], scorer: AnswerScorer) -> list[Judged]:
     """Each question's winning candidate under `scorer`, as the engine would pick it."""
     judged = []
     for s in seen:
-        scored = [(scorer.score(f), f[0], right, holds) for f, right, holds in s.candidates]
+        scored = [(scorer.score(f), f[0], right, holds, bool(f[KIND_MISSES])) for f, right, holds in s.candidates]
         # ties go to the larger margin, as in qa.select; never to the right answer
-        confidence, _, right, holds = max(scored, key=lambda c: c[:2], default=(0.0, 0.0, False, s.first_hit_holds_answer))
-        judged.append(Judged(s.features, confidence, right, s.answerable, s.on_topic, holds))
+        confidence, _, right, holds, misses = max(scored, key=lambda c: c[:2],
+                                                  default=(0.0, 0.0, False, s.first_hit_holds_answer, False))
+        judged.append(Judged(s.features, confidence, right, s.answerable, s.on_topic, holds, misses))
     return judged
 
 
@@ -270,13 +273,14 @@ def guess_cut(seen: list[Judged], threshold: float) -> float:
     """The lowest confidence from which a "passage" outcome's best span is marked as a possible answer:
     among the spans below the span threshold (the guesses), those at or above it, and at every higher
     cut, are right at least half the time; below it a marked guess would mislead more often than help."""
-    return precise_threshold([s for s in seen if s.confidence < threshold], target=TARGET_GUESS_PRECISION)
+    return precise_threshold([s for s in seen if s.confidence < threshold and not s.misses_kind],
+                             target=TARGET_GUESS_PRECISION)
 
 
 def guesses_shown(seen: list[Judged], threshold: float, cut: float) -> str:
     below = [s for s in seen if s.on_topic and s.confidence < threshold]
-    shown = [s for s in below if s.confidence >= cut]
-    hidden = [s for s in below if s.confidence < cut]
+    shown = [s for s in below if s.confidence >= cut and not s.misses_kind]
+    hidden = [s for s in below if s.confidence < cut or s.misses_kind]
     share = lambda group: f"{sum(s.right for s in group) / len(group):.2f}" if group else "-"  # noqa: E731
     return f"{len(shown)} of {len(below)} guesses shown, right {share(shown)}; hidden right {share(hidden)}"
 

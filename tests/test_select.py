@@ -164,6 +164,15 @@ def test_a_guess_is_offered_only_for_a_passage_and_only_from_the_guess_cut(reade
     assert select_answer(question, hits, reader, threshold=0.0, guess_cut=0.0).guess is None  # an answer is no guess
 
 
+def test_a_span_of_another_kind_than_asked_is_no_guess(reader):
+    hits = [hit_for("Martin Okafor, its chief executive, said about 25% of treated water was lost through leaks.")]
+    asked_money = select_answer("How much did Brenmoor pay its chief executive?", hits, reader, threshold=1.01, guess_cut=0.0)
+    assert asked_money.status == "passage" and asked_money.best.text == "about 25%"
+    assert asked_money.best.misses_kind and asked_money.guess is None
+    asked_share = select_answer("How much of the treated water is lost?", hits, reader, threshold=1.01, guess_cut=0.0)
+    assert asked_share.guess is not None and asked_share.guess.text == "about 25%"  # a question naming no kind
+
+
 @pytest.mark.parametrize(("question", "span", "repeats"), [
     ("Who is Keith Kellogg?", "Keith Kellogg", True),
     ("Who did Zelensky give the interview to?", "Zelenskiy", True),  # another spelling
