@@ -431,3 +431,58 @@ def test_a_conflicting_source_is_listed_under_the_value_its_mark_cites():
     marks[1] = mark("c", "conflicts", c_text, "18")  # the mark is its own reading: listed with the reader's confidence
     values = stated_values([consensus, gates], consensus, marks)
     assert [(v.value, v.doc_ids, v.confidence) for v in values][1] == ("18", ["c"], 0.6)
+
+
+
+QUAKE = {  # three reports of one earthquake, as wire and local papers write them
+    'quake_a.txt': (
+        "Magnitude 6.4 earthquake strikes southern Peru\n"
+        "\n"
+        "A magnitude 6.4 earthquake struck southern Peru early on Tuesday, killing at least 12 "
+        "people and damaging hundreds of homes, officials said.\n"
+        "\n"
+        "The quake hit about 40 km north of the city of Arequipa. It was 35 km deep, according to "
+        "the U.S. Geological Survey.\n"
+        "\n"
+        "At least 340 homes were damaged in the provinces of Caylloma and Castilla.\n"
+    ),
+    'quake_b.txt': (
+        "Peru quake kills 14, Arequipa region under emergency\n"
+        "LIMA, March 3, 2026 (AFP) - A strong earthquake of magnitude 6.2 shook southern Peru "
+        "before dawn on Tuesday, killing 14 people, Peru's civil defence institute said.\n"
+        "\n"
+        "The quake's epicentre was located 38 kilometres north of Arequipa, Peru's second-largest "
+        "city, at a depth of 35 km.\n"
+        "\n"
+        "More than 300 houses were destroyed or damaged. Schools in Arequipa will stay closed until"
+        " Friday while engineers inspect buildings.\n"
+        "\n"
+        "President Ana Villanueva, who flew to Arequipa on Tuesday afternoon, said the government "
+        "would release 50 million soles for reconstruction.\n"
+    ),
+    'quake_c.txt': (
+        "Southern Peru counts damage after deadly quake\n"
+        "\n"
+        "Rescue teams in southern Peru searched collapsed adobe homes on Wednesday after Tuesday's "
+        "earthquake, which the USGS measured at magnitude 6.4.\n"
+        "\n"
+        "The death toll rose to 15 overnight, the health ministry said, and 120 people were "
+        "injured. Most of the victims were in the village of Chivay, in Caylloma province.\n"
+        "\n"
+        "Arequipa's airport reopened on Wednesday morning after runway checks. The Colca Canyon, "
+        "one of Peru's main tourist attractions, remains closed to visitors.\n"
+    ),
+}
+
+
+def test_a_floor_agrees_with_a_higher_toll_but_not_with_another_count(tmp_path):
+    """Each source read for itself: "at least 12" dead is not "more than 300" houses nor 120 injured
+    (a floor is read up to twice its count)."""
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    for name, text in QUAKE.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    a = Engine(corpus_dir=folder, index_dir=tmp_path / "index").answer("How many people died in the earthquake?")
+    stated = {s.doc_id: s.value for s in a.sources if s.marker == "agrees"}
+    assert stated.get("quake_a") == "at least 12"
+    assert not {"More than 300", "120"} & set(stated.values())

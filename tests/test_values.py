@@ -79,8 +79,8 @@ def test_quantity_is_in_canonical_unit(text, unit):
     ("less than 20%", 0, 20),
     ("fewer than twenty percent", 0, 20),
     ("up to 20%", 0, 20),
-    ("more than 70%", 70, None),
-    ("at least 70%", 70, None),
+    ("more than 70%", 70, 140),
+    ("at least 12", 12, 24),
     ("about 18-24", 16.2, 26.4),
 ])
 def test_hedge_widens_the_interval(text, low, high):
@@ -115,6 +115,9 @@ def test_vague_quantity_is_a_wide_interval(text, low, at_least_up_to):
     ("less than 20%", "30%", False),
     ("70%", "more than 70%", True),
     ("more than 70%", "40%", False),
+    ("at least 12", "15", True),  # a death toll that rose
+    ("at least 12", "120", False),  # another count altogether
+    ("more than 300", "hundreds", True),
     ("2.5 km (1.5 miles)", "about one and a half miles", True),
     ("2.5 km (1.5 miles)", "1.5 miles", True),
     ("2.5 km", "1.5 miles", True),

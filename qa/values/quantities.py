@@ -62,9 +62,10 @@ _CURRENCIES = {"$": "USD", "us$": "USD", "usd": "USD", "dollar": "USD", "dollars
                "pakistani rupees": "PKR", "sri lankan rupees": "LKR", "swiss francs": "CHF",
                "mexican pesos": "MXN", "kenyan shillings": "KES", "turkish lira": "TRY"}
 
-# Hedge -> factors applied to (low, high); None = no upper bound.
+# Hedge -> factors applied to (low, high). "At least 12 people were killed" is a floor a report
+# would not keep using at twice the count: it agrees with a later "14" or "15", not with "120".
 _APPROXIMATELY, _NEARLY, _JUST_OVER = (0.9, 1.1), (0.9, 1.0), (1.0, 1.1)
-_AT_MOST, _AT_LEAST = (0.0, 1.0), (1.0, None)
+_AT_MOST, _AT_LEAST = (0.0, 1.0), (1.0, 2.0)
 _HEDGES = {
     **dict.fromkeys(("about", "approximately", "roughly", "around", "some", "circa",
                      "an estimated", "estimated"), _APPROXIMATELY),
