@@ -18,6 +18,9 @@ from qa.models import Document, Passage
 
 HEADLINE_MAX_CHARS = 200
 _BLOCK = re.compile(r"[^\n]*\S[^\n]*(?:\n[^\n]*\S[^\n]*)*")
+_HEADING = re.compile(r"\s*#{1,6}\s+\S")  # a Markdown heading line
+_LIST_ITEM = re.compile(r"\s*(?:[-*+•]|\d{1,2}[.)])\s+(?=\S)")  # "- ", "* ", "1. ": a list item's marker
+_MARKUP = re.compile(r"^\s*#{1,6}\s+|^[*_]+(?=\S)|(?<=\S)[*_]+$")
 _SENTENCE_END = re.compile(r"""[.!?…]["'”’)\]]*\s*$""")
 # Site furniture rather than reporting: comment policies, copyright lines, calls to subscribe or
 # share. Matched per passage, so one stray phrase in a real sentence of reporting is not enough:
@@ -90,15 +93,20 @@ def _line_end(text: str, at: int) -> int:
 
 
 def first_line(text: str) -> str:
-    """The first line of the article proper (after its metadata lines, if any)."""
+    """The first line of the article proper (after its metadata lines, if any), without Markdown's
+    heading hashes and emphasis ("# Quake strikes Peru", "*Published March 3*")."""
     body = text[header(text).end:]
-    return next((line.strip() for line in body.splitlines() if line.strip()), "")
+    return next((plain(line) for line in body.splitlines() if line.strip()), "")
+
+
+def plain(line: str) -> str:
+    return _MARKUP.sub("", line.strip()).strip()
 
 
 def lead_lines(text: str, count: int = 3) -> list[str]:
     """The article's first `count` lines after its metadata (headline, byline, the dateline's paragraph)."""
     body = text[header(text).end:]
-    return [line.strip() for line in body.splitlines() if line.strip()][:count]
+    return [plain(line) for line in body.splitlines() if line.strip()][:count]
 
 
 def lead_end(text: str, start: int, headline_first: bool = True) -> int:
@@ -106,8 +114,8 @@ def lead_end(text: str, start: int, headline_first: bool = True) -> int:
     date lines under it ("By Sam Ruiz | Tuesday, January 20, 2026"): who wrote it and when, not what
     happened."""
     end = start
-    for number, match in enumerate(re.finditer(r"[^\n]*\n?", text[start:])):
-        line = match.group().strip()
+    for match in re.finditer(r"[^\n]*\n?", text[start:]):
+        line = plain(match.group())
         if not line:
             if not match.group():
                 break
@@ -191,9 +199,31 @@ def body_blocks(text: str, start: int = 0) -> list[tuple[int, int]]:
     """Paragraph spans from `start` on (after the metadata lines): runs of non-blank lines.
 
     Lines inside a run are joined for the segmenter, because hard-wrapped text breaks sentences
-    across lines; a line ending a sentence still ends it.
+    across lines; a line ending a sentence still ends it. Markdown's structure is kept apart: a
+    heading line ("## Aftershocks") is no paragraph, and each list item ("- The quake hit ...") is
+    one of its own, without its marker.
     """
-    return [(m.start(), m.end()) for m in _BLOCK.finditer(text, start)]
+    blocks: list[tuple[int, int]] = []
+    for run in _BLOCK.finditer(text, start):
+        blocks.extend(_items_of(text, run.start(), run.end()))
+    return blocks
+
+
+def _items_of(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    items: list[list[int]] = []
+    joining = False  # whether the next plain line continues the last item or paragraph
+    for line in re.finditer(r"[^\n]+", text[start:end]):
+        line_start, line_end = start + line.start(), start + line.end()
+        if _HEADING.match(line.group()):
+            joining = False
+            continue
+        marker = _LIST_ITEM.match(line.group())
+        if marker or not joining:
+            items.append([line_start + (marker.end() if marker else 0), line_end])
+            joining = True
+        else:
+            items[-1][1] = line_end
+    return [(item_start, item_end) for item_start, item_end in items]
 
 
 def sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:

@@ -173,6 +173,34 @@ def test_a_short_first_line_under_a_title_field_is_kept_as_reporting(tmp_path):
     assert [p.text for p in corpus.passages] == ["Households face a rise", "The regulator agreed."]
 
 
+MARKDOWN_ARTICLE = """# Magnitude 6.4 earthquake strikes southern Peru
+
+*Published March 3, 2026*
+
+A magnitude 6.4 earthquake struck southern Peru on Tuesday, officials said.
+
+## What we know
+
+- The quake hit at 4:12 a.m. local time
+- It was 35 km deep, according to the U.S. Geological Survey.
+1. At least 340 homes were damaged.
+"""
+
+
+def test_markdown_headings_are_no_passages_and_each_list_item_is_one_without_its_marker(tmp_path):
+    write(tmp_path, "quake.md", MARKDOWN_ARTICLE)
+    corpus = load_corpus(tmp_path)
+    doc = corpus.documents[0]
+    assert (doc.title, doc.date) == ("Magnitude 6.4 earthquake strikes southern Peru", date(2026, 3, 3))
+    assert [p.text for p in corpus.passages] == [
+        "A magnitude 6.4 earthquake struck southern Peru on Tuesday, officials said.",
+        "The quake hit at 4:12 a.m. local time",
+        "It was 35 km deep, according to the U.S. Geological Survey.",
+        "At least 340 homes were damaged.",
+    ]
+    assert all(doc.text[p.start:p.end] == p.text for p in corpus.passages)
+
+
 def test_a_dateline_opening_the_first_paragraph_gives_the_date(tmp_path):
     corpus = article(tmp_path, "Danish lender's profit jumps\n\nCOPENHAGEN, Sept 17, 2021 (Reuters) - Danish lender "
                                "Nordhavn Bank said on Friday, March 3, 2020 that profit rose.\n")
