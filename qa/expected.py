@@ -32,7 +32,8 @@ _ASKS: tuple[tuple[re.Pattern, frozenset[str]], ...] = tuple(
         (r"\bhow (?:far|wide|tall|high|deep)\b|\b(?:what|which) (?:distance|length|height|depth)\b", {"length"}),
         (r"\bhow (?:large|big) (?:an )?area\b|\bwhat area\b", {"area"}),
         (r"\bhow many\b|\b(?:what|the) number of\b|\bhow old\b|\bpopulation\b", {"number"}),
-        (r"^\s*when\b|\bwhen (?:did|does|do|was|were|is|will|would|has|had|can)\b", set(TEMPORAL_KINDS)),
+        (r"\bwhat time\b|\bat what (?:hour|time)\b", {"time"}),
+        (r"^\s*when\b|\bwhen (?:did|does|do|was|were|is|will|would|has|had|can)\b", set(TEMPORAL_KINDS) | {"time"}),
     )
 )
 

@@ -24,7 +24,8 @@ from qa.expected import asks_for_a_time, expected_kinds
         ("How old is the chairman?", {"number"}),
         ("What is the population of the city?", {"number"}),
         ("How far did the troops advance?", {"length"}),
-        ("When will the tunnel open?", {"date", "year", "weekday"}),
+        ("When will the tunnel open?", {"date", "year", "weekday", "time"}),
+        ("At what time did the earthquake strike?", {"time"}),
     ],
 )
 def test_a_question_that_names_the_kind_of_its_answer_expects_that_kind(question, kinds):

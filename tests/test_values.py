@@ -281,7 +281,7 @@ def test_the_day_a_statement_was_made_is_told_from_the_day_of_what_it_reports(se
      [("nearly 20%", "percent"), ("about half", "percent")]),
     ("fewer than twenty percent of these resources—approximately half of the rare earth deposits—are",
      [("fewer than twenty percent", "percent"), ("approximately half", "percent")]),
-    ("Tuesday, February 4, 2025 8:58:00 PM", [("Tuesday, February 4, 2025", "date")]),
+    ("Tuesday, February 4, 2025 8:58:00 PM", [("Tuesday, February 4, 2025", "date"), ("8:58:00 PM", "time")]),
     ("Russia has been occupying our land since 2014.", [("2014", "year")]),
     ("estimated to be $14.8 trillion, highlighting", [("$14.8 trillion", "money")]),
     ("More than 70% of these resources are concentrated in three regions",
@@ -411,3 +411,29 @@ def test_a_line_without_one_whole_day_gives_no_dateline_date(line):
 ])
 def test_a_dateline_opening_a_sentence_is_told_from_its_statement(sentence, dateline):
     assert sentence[:dateline_end(sentence)] == dateline
+
+
+@pytest.mark.parametrize(("text", "value", "minutes"), [
+    ("The quake hit at 4:12 a.m. local time.", "4:12 a.m. local time", 4 * 60 + 12),
+    ("Polls closed at 10:30 GMT on Friday.", "10:30 GMT", 10 * 60 + 30),
+    ("The match starts at 9 p.m.", "9 p.m.", 21 * 60),
+    ("The shop opened at 8am", "8am", 8 * 60),
+    ("The ceremony began at noon.", "noon", 12 * 60),
+    ("It was posted at 20:58:00 on Tuesday.", "20:58:00", 20 * 60 + 58),
+])
+def test_a_clock_time_is_minutes_after_midnight(text, value, minutes):
+    times = [v for v in find_values(text) if v.kind == "time"]
+    assert [(v.text, v.low) for v in times] == [(value, minutes)]
+    assert text[times[0].start:times[0].end] == value
+
+
+@pytest.mark.parametrize("text", ["The team won 1:0 at home.", "a 24:7 ratio", "shares rose 4.5% to 3.12"])
+def test_scores_ratios_and_decimals_are_no_clock_times(text):
+    assert not [v for v in find_values(text) if v.kind == "time"]
+
+
+@pytest.mark.parametrize(("a", "b", "same"), [
+    ("4:12 a.m.", "04:12", True), ("4:12 a.m.", "4:30 a.m.", False), ("9 p.m.", "21:00", True),
+])
+def test_clock_times_meet_when_they_are_the_same_minute(a, b, same):
+    assert compatible(parse_value(a), parse_value(b)) is same

@@ -12,6 +12,7 @@ of sentences per question (dateparser was too slow and misread figures as dates:
     quantities.py  numbers, shares, money, lengths, areas     dates.py    dates, years, weekdays
     names.py       proper names as keys                      compare.py  same fact, conflict, or neither
     scan.py        every value of a text, longest first     value.py    the Value record
+    times.py       clock times
 """
 
 from qa.values.compare import compatible

@@ -7,6 +7,7 @@ from datetime import date
 from qa.values.dates import bare_months, centuries_and_seasons, relative_days, relative_years, written_dates
 from qa.values.names import name_value
 from qa.values.quantities import merge_conversions, quantities, vague_quantities
+from qa.values.times import clock_times
 from qa.values.value import Value
 
 
@@ -32,7 +33,7 @@ def _scan(text: str, reference_date: date | None, keep_lone_one: bool) -> list[V
     candidates = [*quantities(text, keep_lone_one), *vague_quantities(text),
                   *written_dates(text, reference_date), *bare_months(text, reference_date),
                   *relative_days(text, reference_date), *relative_years(text, reference_date),
-                  *centuries_and_seasons(text)]
+                  *centuries_and_seasons(text), *clock_times(text)]
     return merge_conversions(text, _longest_non_overlapping(candidates))
 
 

@@ -12,9 +12,10 @@ TEMPORAL_KINDS = frozenset({"date", "year", "weekday"})
 class Value:
     """One typed value found in text.
 
-    kind: "number" | "percent" | "money" | "length" | "area" | "date" | "year" | "weekday" | "name".
+    kind: "number" | "percent" | "money" | "length" | "area" | "date" | "year" | "weekday" | "time" | "name".
     low/high: interval in the canonical unit (km, km2, "%" points, currency units) or, for the
-        temporal kinds, date ordinals of the first and last day; None = unbounded or unknown.
+        temporal kinds, date ordinals of the first and last day; for a clock time, minutes after
+        midnight; None = unbounded or unknown.
     unit: "km", "km2", "%", "pp" (percentage points), a currency code such as "USD", or None.
     text/start/end: the exact surface text, input[start:end] == text.
     year/month/day/end_month/end_day: calendar fields of dates (day None for "September 2024";
