@@ -23,7 +23,7 @@ from pathlib import Path
 from charset_normalizer import from_bytes
 
 from qa.models import Document, Passage, SourceAgreement
-from qa.segment import first_line, header, is_headline, lead_lines, split_passages
+from qa.segment import first_line, header, is_furniture, is_headline, lead_lines, split_passages
 from qa.values import dateline_date
 
 log = logging.getLogger(__name__)
@@ -297,6 +297,8 @@ def lead_date(lines: list[str]) -> date | None:
     or by the dateline opening the first paragraph ("COPENHAGEN, Sept 17, 2021 (AFP) - ..."). Only the
     dateline part of a paragraph counts: a date further on is an event's, not the article's."""
     for line in lines[1:]:
+        if is_furniture(line):  # a share bar between the headline and the byline
+            continue
         if len(line) <= BYLINE_MAX_CHARS and not line.endswith(_SENTENCE_ENDS):
             if day := dateline_date(line):
                 return day

@@ -32,6 +32,38 @@ _BOILERPLATE = re.compile(
     re.IGNORECASE,
 )
 
+# What a page copied from a browser carries besides the article: share buttons, ad slots, reading
+# times ("Share on Facebook", "Advertisement", "5 min read"): a passage of these words only; photo
+# credits ("(Photo: City of Lingen)"); and a "Related articles:" heading, after which only links follow.
+_FURNITURE_WORDS = frozenset("""advertisement advert ad sponsored content share shares on via facebook twitter
+    x linkedin whatsapp telegram pinterest reddit email e-mail print copy link links tweet save this article
+    story page listen to min mins minute minutes read reading comments comment gift""".split())
+_CREDIT = re.compile(r"\(\s*(?:photo|image|picture|video|credit)s?\b[^()]{0,80}\)|"
+                     r"(?:photo|image|picture)s?\s*(?:credit)?\s*:\s*[^.!?]{0,60}", re.IGNORECASE)
+_RELATED = re.compile(r"(?:related(?:\s+(?:articles?|stories|content|coverage|news|links|reading))?|"
+                      r"more\s+on\s+this\s+(?:story|topic)|see\s+also|further\s+reading|"
+                      r"you\s+may\s+also\s+like|recommended(?:\s+for\s+you)?|most\s+read)\s*:?", re.IGNORECASE)
+LINK_MAX_CHARS = 120  # a related link is a headline, one short line
+
+
+def is_furniture(passage: str) -> bool:
+    """A share bar, an ad slot, a reading time or a photo credit: nothing a reader asks about."""
+    words = re.findall(r"[\w-]+", passage.casefold())
+    if words and all(w in _FURNITURE_WORDS or w.isdigit() for w in words):
+        return True
+    return bool(_CREDIT.fullmatch(passage.strip()))
+
+
+def without_related_links(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Drop a closing "Related articles:" heading and the links under it."""
+    for at in range(len(spans) - 1, -1, -1):
+        if _RELATED.fullmatch(text[spans[at][0]:spans[at][1]].strip()):
+            after = spans[at + 1:]
+            if all(e - s <= LINK_MAX_CHARS and "\n" not in text[s:e] for s, e in after):
+                return spans[:at]
+            break
+    return spans
+
 
 # The metadata lines some exports put above an article ("Title: ...", "Date: ...", "Author: ..."), bare
 # or fenced as front matter ("---"): facts about the article, not reporting, so never a passage.
@@ -103,7 +135,7 @@ def plain(line: str) -> str:
     return _MARKUP.sub("", line.strip()).strip()
 
 
-def lead_lines(text: str, count: int = 3) -> list[str]:
+def lead_lines(text: str, count: int = 8) -> list[str]:
     """The article's first `count` lines after its metadata (headline, byline, the dateline's paragraph)."""
     body = text[header(text).end:]
     return [plain(line) for line in body.splitlines() if line.strip()][:count]
@@ -120,7 +152,7 @@ def lead_end(text: str, start: int, headline_first: bool = True) -> int:
             if not match.group():
                 break
             continue
-        if not (is_byline(line) or (headline_first and end == start and is_headline(line))):
+        if not (is_byline(line) or is_furniture(line) or (headline_first and end == start and is_headline(line))):
             break
         end = start + match.end()
     return end
@@ -159,11 +191,11 @@ def split_passages(doc: Document) -> list[Passage]:
                 continue
             seen.add(key)
             spans.append((start, end))
-    spans = without_trailing_furniture(doc.text, spans)
+    spans = without_trailing_furniture(doc.text, without_related_links(doc.text, spans))
     return [
         make_passage(doc.doc_id, start, end, doc.text[start:end])
         for start, end in spans
-        if not is_boilerplate(doc.text[start:end])
+        if not is_boilerplate(doc.text[start:end]) and not is_furniture(doc.text[start:end])
     ]
 
 

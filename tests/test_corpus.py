@@ -201,6 +201,43 @@ def test_markdown_headings_are_no_passages_and_each_list_item_is_one_without_its
     assert all(doc.text[p.start:p.end] == p.text for p in corpus.passages)
 
 
+COPIED_FROM_A_BROWSER = """City council approves new cycling bridge over the Ems
+
+Share on Facebook
+Share on Twitter
+Email
+
+Published: 14 May 2024 | Updated: 15 May 2024
+
+(Photo: City of Lingen)
+
+The city council of Lingen voted 31 to 12 on Tuesday to build a 240-metre cycling bridge.
+
+Advertisement
+
+The bridge will cost 18.5 million euros. Construction is due to start in spring 2025.
+
+Related articles:
+- Lingen's cyclists demand safer routes
+- Ems flood defences to be raised
+"""
+
+
+def test_share_bars_ad_slots_credits_and_related_links_are_no_passages_and_the_date_is_read(tmp_path):
+    corpus = article(tmp_path, COPIED_FROM_A_BROWSER)
+    assert corpus.documents[0].date == date(2024, 5, 14)
+    assert [p.text for p in corpus.passages] == [
+        "The city council of Lingen voted 31 to 12 on Tuesday to build a 240-metre cycling bridge.",
+        "The bridge will cost 18.5 million euros.",
+        "Construction is due to start in spring 2025.",
+    ]
+
+
+def test_a_list_that_closes_an_article_without_a_related_heading_is_reporting(tmp_path):
+    corpus = article(tmp_path, "Council votes\n\nThe council agreed three things:\n- a new bridge\n- a bike park\n")
+    assert [p.text for p in corpus.passages] == ["The council agreed three things:", "a new bridge", "a bike park"]
+
+
 def test_a_dateline_opening_the_first_paragraph_gives_the_date(tmp_path):
     corpus = article(tmp_path, "Danish lender's profit jumps\n\nCOPENHAGEN, Sept 17, 2021 (Reuters) - Danish lender "
                                "Nordhavn Bank said on Friday, March 3, 2020 that profit rose.\n")
