@@ -91,11 +91,14 @@ def membership(group_of_row: np.ndarray, dtype=np.float32) -> scipy.sparse.csr_m
 
 
 def okapi_idf(document_frequency: np.ndarray, size: int, epsilon: float) -> np.ndarray:
-    """rank-bm25's BM25Okapi idf: log((N - df + 0.5) / (df + 0.5)); a term in more than half the
-    passages would score negative, so it gets epsilon times the average idf instead."""
+    """rank-bm25's BM25Okapi idf: log((N - df + 0.5) / (df + 0.5)); a term in half the passages or
+    more would score 0 or less, so it gets epsilon times the average idf instead. (rank-bm25 floors
+    only negative idfs, so a term in exactly half of them scored 0: in a folder of a few articles the
+    story's own word, "bridge" in 6 of 12 sentences, counted for nothing, and "Who opposed the
+    bridge?" matched no sentence at all.)"""
     idf = np.log(size - document_frequency + 0.5) - np.log(document_frequency + 0.5)
     if len(idf):
-        idf[idf < 0] = epsilon * idf.mean()
+        idf[idf <= 0] = epsilon * idf.mean()
     return idf
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from rank_bm25 import BM25Okapi
+from rank_bm25 import BM25Okapi as RankBM25Okapi
 
 import qa.embedding
 import qa.index
@@ -330,6 +330,23 @@ QUERIES = [
     "value of mineral resources $14.8 trillion",
     "xylophone quartet",  # no term in the corpus
 ]
+
+
+class BM25Okapi(RankBM25Okapi):
+    """rank-bm25's BM25Okapi with a zero idf floored too, as qa.bm25 floors it (rank-bm25 floors
+    negative idfs only, so a term in exactly half the passages scores 0)."""
+
+    def _calc_idf(self, nd):
+        super()._calc_idf(nd)
+        floor = self.epsilon * self.average_idf
+        self.idf = {word: floor if idf == 0 else idf for word, idf in self.idf.items()}
+
+
+def test_a_term_in_half_the_passages_weighs_as_much_as_one_in_more_of_them():
+    bm25 = InvertedBM25([["bridg", "x"], ["bridg", "x"], ["x", "vote"], ["mayor"]])
+    bridge, common, rare = (bm25._idf_of(term, 0.0) for term in ("bridg", "x", "vote"))
+    assert bridge == pytest.approx(common) and bridge > 0  # rank-bm25: 0 for "bridg", the floor for "x"
+    assert rare > bridge
 
 
 @pytest.mark.parametrize("query", QUERIES)
