@@ -98,7 +98,9 @@ def okapi_idf(document_frequency: np.ndarray, size: int, epsilon: float) -> np.n
     bridge?" matched no sentence at all.)"""
     idf = np.log(size - document_frequency + 0.5) - np.log(document_frequency + 0.5)
     if len(idf):
-        idf[idf <= 0] = epsilon * idf.mean()
+        floor = epsilon * idf.mean()
+        # over two or three documents every idf is 0 or less and so is the floor: a zero stays 0
+        idf[(idf < 0) | ((idf == 0) & (floor > 0))] = floor
     return idf
 
 

@@ -339,7 +339,7 @@ class BM25Okapi(RankBM25Okapi):
     def _calc_idf(self, nd):
         super()._calc_idf(nd)
         floor = self.epsilon * self.average_idf
-        self.idf = {word: floor if idf == 0 else idf for word, idf in self.idf.items()}
+        self.idf = {word: floor if idf == 0 and floor > 0 else idf for word, idf in self.idf.items()}
 
 
 def test_a_term_in_half_the_passages_weighs_as_much_as_one_in_more_of_them():
