@@ -35,6 +35,15 @@ DOC_000, DOC_001, DOC_003, DOC_004 = (
 SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"
 
 
+def corpus_of(tmp_path: Path, articles: dict[str, str]) -> Path:
+    """A folder holding `articles` ({file name: text})."""
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    for name, text in articles.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
 class SureOf:
     """A reader stage passed to the engine for the test: sure of `answer` wherever a sentence states it
     word for word, and of nothing else, so the claim checked against the sources is exactly that span."""
@@ -304,10 +313,7 @@ BRIDGE = {
 
 
 def test_a_source_that_names_another_person_for_the_same_act_conflicts(tmp_path):
-    folder = tmp_path / "corpus"
-    folder.mkdir()
-    for name, text in BRIDGE.items():
-        (folder / name).write_text(text, encoding="utf-8")
+    folder = corpus_of(tmp_path, BRIDGE)
     a = Engine(corpus_dir=folder, index_dir=tmp_path / "index").answer("Who opened the Elm Street bridge?")
     by_doc = {s.doc_id: (s.marker, s.value) for s in a.sources}
     assert by_doc == {"bridge_a": ("agrees", "Anna Berg"), "bridge_b": ("agrees", "Anna Berg"),
@@ -329,10 +335,7 @@ FERRY = {
 @pytest.mark.parametrize("question", ["Which watchdog has to clear the ferry merger?",
                                       "Who will examine the merger of the ferry operators?"])
 def test_a_body_named_in_full_and_by_its_initials_agrees_with_itself(tmp_path, question):
-    folder = tmp_path / "corpus"
-    folder.mkdir()
-    for name, text in FERRY.items():
-        (folder / name).write_text(text, encoding="utf-8")
+    folder = corpus_of(tmp_path, FERRY)
     a = Engine(corpus_dir=folder, index_dir=tmp_path / "index").answer(question)
     assert {s.doc_id: s.marker for s in a.sources} == {"ferry_a": "agrees", "ferry_b": "agrees", "ferry_c": "agrees"}
     # each source's value is the body's name (with or without its article), its initials, or both
@@ -396,10 +399,7 @@ AIRPORT = {
 
 
 def test_a_rate_per_another_period_is_no_conflict_but_one_per_the_same_period_is(tmp_path):
-    folder = tmp_path / "corpus"
-    folder.mkdir()
-    for name, text in AIRPORT.items():
-        (folder / name).write_text(text, encoding="utf-8")
+    folder = corpus_of(tmp_path, AIRPORT)
     engine = Engine(corpus_dir=folder, index_dir=tmp_path / "index", reader=SureOf("4 million"))
     a = engine.answer("How many passengers will the new terminal at Halden airport handle?")
     by_doc = {s.doc_id: (s.marker, s.value) for s in a.sources}
@@ -480,10 +480,7 @@ QUAKE = {  # three reports of one earthquake, as wire and local papers write the
 def test_a_floor_agrees_with_a_higher_toll_but_not_with_another_count(tmp_path):
     """Each source read for itself: "at least 12" dead is not "more than 300" houses nor 120 injured
     (a floor is read up to twice its count)."""
-    folder = tmp_path / "corpus"
-    folder.mkdir()
-    for name, text in QUAKE.items():
-        (folder / name).write_text(text, encoding="utf-8")
+    folder = corpus_of(tmp_path, QUAKE)
     a = Engine(corpus_dir=folder, index_dir=tmp_path / "index").answer("How many people died in the earthquake?")
     stated = {s.doc_id: s.value for s in a.sources if s.marker == "agrees"}
     assert stated.get("quake_a") == "at least 12"
