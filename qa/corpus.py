@@ -23,7 +23,7 @@ from pathlib import Path
 from charset_normalizer import from_bytes
 
 from qa.models import Document, Passage, SourceAgreement
-from qa.segment import first_line, header, is_furniture, is_headline, lead_lines, split_passages
+from qa.segment import BYLINE_MAX_CHARS, first_line, header, is_furniture, is_headline, lead_lines, split_passages
 from qa.values import dateline_date
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,6 @@ UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)  # UTF-16 text is full o
 
 # A byline is one short line with no sentence end; a dateline is what opens the first paragraph, up
 # to its dash ("WASHINGTON, Feb 4, 2025 (Reuters) — ...").
-BYLINE_MAX_CHARS = 120
 _SENTENCE_ENDS = (".", "!", "?", '"', "”")
 _DATELINE = re.compile(r"(.{4,80}?)\s+[-–—]{1,2}\s")
 _LEADING_DATE = re.compile(r"^\s*(?:date\s*[:=]?\s*)?\d{4}-\d{2}-\d{2}\s+", re.IGNORECASE)

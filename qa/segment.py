@@ -8,7 +8,9 @@ text hash, fingerprinted by this file, so an edit here (and only here) re-segmen
 
 from __future__ import annotations
 
+import itertools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -91,24 +93,32 @@ class Header:
 
 def header(text: str) -> Header:
     """The leading field lines ("Title: ...", blank lines between them allowed), or a front-matter block
-    between two "---" lines; the article begins after them."""
-    lines = [(m.start(), m.group()) for m in re.finditer(r"[^\n]*\n?", text) if m.group()]
-    filled = [(at, line.strip().lstrip("\ufeff")) for at, line in lines if line.strip().lstrip("\ufeff")]
+    between two "---" lines; the article begins after them. Reads only as far as they go."""
+    filled = _filled_lines(text)
+    first = next(filled, None)
     fields: dict[str, str] = {}
-    end = 0
-    if filled and _FENCE.fullmatch(filled[0][1]):
-        closing = next((i for i, (_, line) in enumerate(filled[1:], 1) if _FENCE.fullmatch(line)), None)
-        if closing is None:  # an opening rule with no closing one is the article's own
-            return Header({}, 0)
-        for _, line in filled[1:closing]:
+    if first is None:
+        return Header(fields, 0)
+    if _FENCE.fullmatch(first[1]):
+        for at, line in filled:
+            if _FENCE.fullmatch(line):
+                return Header(fields, _line_end(text, at))
             _add_field(fields, line)
-        at, line = filled[closing]
-        return Header(fields, _line_end(text, at))
-    for at, line in filled:
+        return Header({}, 0)  # an opening rule with no closing one is the article's own
+    end = 0
+    for at, line in itertools.chain([first], filled):
         if not _add_field(fields, line):
             break
         end = _line_end(text, at)
     return Header(fields, end)
+
+
+def _filled_lines(text: str) -> Iterator[tuple[int, str]]:
+    """(offset, stripped line) of each non-blank line, lazily."""
+    for match in re.finditer(r"[^\n]+", text):
+        line = match.group().strip().lstrip("\ufeff")
+        if line:
+            yield match.start(), line
 
 
 def _add_field(fields: dict[str, str], line: str) -> bool:
