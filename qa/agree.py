@@ -137,7 +137,7 @@ class Agreement:
         readings = {}
         for doc_id, hits in by_doc.items():
             spans = [known[h.row] for h in hits if h.row in known]
-            best = max(spans, key=lambda s: (s.confidence, s.margin), default=None)
+            best = max((s for s in spans if not s.misses_kind), key=lambda s: (s.confidence, s.margin), default=None)
             confidence = best.confidence if best else 0.0
             if confidence >= self.source_confidence and not repeats_question(question, best.text):
                 doc = self.corpus.document(doc_id)

@@ -22,6 +22,7 @@ from functools import lru_cache
 import numpy as np
 
 from qa.logistic import squash
+from qa.expected import asks_for_a_reason
 from qa.reader import CARD_PATH
 from qa.values import compatible, find_names, find_values, parse_value
 
@@ -41,6 +42,7 @@ class Candidate:
     rank: int  # the sentence's place in retrieval, 0 first
     reader_pick: bool  # the reader's own best span of its sentence (not a typed candidate)
     kinds_in_sentence: frozenset[str] = frozenset()  # of the values its sentence states inside the span
+    out_of_tense: bool = False  # a time on the wrong side of its report's date ("1962" for "When will ...")
 
 
 def repeats_question(question: str, text: str) -> bool:
@@ -60,6 +62,12 @@ def repeats_question(question: str, text: str) -> bool:
     return any(compatible(span, name) is True for name in find_names(question))
 
 
+def is_bare_name(text: str) -> bool:
+    """The span is one name and nothing else ("Redmere", "Hessler AG")."""
+    names = find_names(text)
+    return len(names) == 1 and names[0].text == text.strip()
+
+
 def candidate_features(question: str, kinds: frozenset[str], candidate: Candidate) -> np.ndarray:
     """The features in FEATURES order."""
     words = _WORD.findall(candidate.text.lower())
@@ -67,6 +75,8 @@ def candidate_features(question: str, kinds: frozenset[str], candidate: Candidat
     # A value's kind is read in its sentence ("in April", "founded in 1221") and in the span alone.
     fits = bool(candidate.kinds_in_sentence & kinds or any(v.kind in kinds for v in find_values(candidate.text))) \
         if kinds else None
+    if candidate.out_of_tense or (not kinds and asks_for_a_reason(question) and is_bare_name(candidate.text)):
+        fits = False  # of the kind asked but not of the time asked, or a name given for a reason
     return np.array([
         min(max(candidate.margin, MARGIN_RANGE[0]), MARGIN_RANGE[1]),
         float(fits is True),

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from qa.expected import Tense, asked_tense, out_of_tense
 from qa.models import Citation, Document, Passage, SourceAgreement
 from qa.retrieve import Hit
 from qa.select import Span
@@ -34,6 +35,7 @@ class Claim:
     value: Value | None  # None: a name or phrase, compared by words
     counted: frozenset[str] = frozenset()  # for a count, what it counts: the term after it, the question's
     period: str | None = None  # for a rate, the period it is per ("6,000 passengers a day": "day")
+    tense: Tense | None = None  # the question asks what is ahead or what has happened (`expected.asked_tense`)
 
 
 def make_claim(question: str, span: Span, doc: Document) -> Claim:
@@ -50,6 +52,7 @@ def make_claim(question: str, span: Span, doc: Document) -> Claim:
         value=(value := parse_value(answer, reference_date=doc.date)),
         counted=counted_terms(question, doc.text[span.end:passage.end]) if value and value.kind == "number" else frozenset(),
         period=rate_period(doc.text[passage.start:passage.end], span.start - passage.start, span.end - passage.start),
+        tense=asked_tense(question),
     )
 
 
@@ -131,6 +134,9 @@ def agreeing_span(passage: Passage, claim: Claim, doc: Document) -> tuple[int, i
 
 def conflicting_value(passage: Passage, claim: Claim, doc: Document) -> tuple[int, int] | None:
     for value in find_values(passage.text, reference_date=doc.date):
+        # "opened in 1962" states no time at which the plant "will close": another time, not another answer
+        if out_of_tense(value, claim.tense, doc.date):
+            continue
         if compatible(claim.value, value) is False and about_same_slot(passage.text, value.start, value.end, claim):
             return value.start, value.end
     return None

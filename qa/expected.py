@@ -9,8 +9,12 @@ none ("Why ...", "What did ...") expects nothing in particular.
 from __future__ import annotations
 
 import re
+from datetime import date
+from typing import Literal
 
-from qa.values.value import TEMPORAL_KINDS  # the kinds a time is written as
+from qa.values.value import TEMPORAL_KINDS, Value  # the kinds a time is written as
+
+Tense = Literal["future", "past"]
 
 # (pattern, kinds), first match wins; patterns read the question lower-cased
 _ASKS: tuple[tuple[re.Pattern, frozenset[str]], ...] = tuple(
@@ -29,8 +33,10 @@ _ASKS: tuple[tuple[re.Pattern, frozenset[str]], ...] = tuple(
          r"|\bwhat (?:is|was|were) (?:the )?(?:[\w-]+ ){0,2}[\w-]+(?:'s|’s) (?:total |final |estimated |overall )?"
          r"(?:cost|price|budget)\b",
          {"money"}),
-        (r"\bhow (?:far|wide|tall|high|deep)\b|\b(?:what|which) (?:distance|length|height|depth)\b", {"length"}),
-        (r"\bhow (?:large|big) (?:an )?area\b|\bwhat area\b", {"area"}),
+        (r"\bhow (?:far|wide|tall|high|deep)\b|\b(?:what|which) (?:distance|length|height|depth)\b"
+         r"|\bhow many (?:kilomet|km\b|miles?\b|met(?:re|er)s?\b|feet\b|yards?\b)", {"length"}),
+        (r"\bhow (?:large|big) (?:an )?area\b|\bwhat area\b|\bhow many (?:square|hectares?\b|acres?\b)", {"area"}),
+        (r"\bhow many (?:dollars|euros|pounds|yen|rupees)\b", {"money"}),
         (r"\bhow many\b|\b(?:what|the) number of\b|\bhow old\b|\bpopulation\b", {"number"}),
         (r"\bwhat time\b|\bat what (?:hour|time)\b", {"time"}),
         (r"^\s*when\b|\bwhen (?:did|does|do|was|were|is|will|would|has|had|can)\b", set(TEMPORAL_KINDS) | {"time"}),
@@ -42,6 +48,14 @@ _ASKS_OF_A_STATEMENT = re.compile(
     r"\b(?:say|says|said|saying|announce[sd]?|announcing|announcements?|tell|tells|told|confirm(?:s|ed)?|"
     r"reveal(?:s|ed)?|disclose[sd]?|state[sd]?|statements?|interview(?:s|ed)?|speak|spoke|talk(?:s|ed)?|"
     r"comment(?:s|ed)?|report(?:s|ed)?|warn(?:s|ed)?|declare[sd]?|release[sd]?|publish(?:es|ed)?|news)\b")
+
+
+_ASKS_WHY = re.compile(r"^\s*why\b|\bfor what reason\b|\bwhat (?:is|was|were|are) the reasons?\b")
+
+
+def asks_for_a_reason(question: str) -> bool:
+    """"Why ...?": a reason answers it, never a bare name ("Redmere" for "Why is the plant closing?")."""
+    return bool(_ASKS_WHY.search(question.lower()))
 
 
 def asks_for_a_time(question: str) -> bool:
@@ -58,3 +72,38 @@ def expected_kinds(question: str) -> frozenset[str]:
         if pattern.search(text):
             return kinds
     return frozenset()
+
+
+_ASKS_THE_FUTURE = re.compile(
+    r"\b(?:will|shall)\b|\bwhen would\b|\bhow soon\b"
+    r"|\b(?:is|are)\b.*\b(?:expected|due|set|scheduled|planned|going|supposed|likely) to\b|\b(?:is|are)\b.*\b(?:to be|due)\b")
+_ASKS_THE_PAST = re.compile(r"\bdid\b|\bwhen (?:was|were|had)\b")
+_STILL_AHEAD = re.compile(r"\b(?:expected|due|set|scheduled|planned|supposed|going) to\b")
+# a weekday without "last"/"next" is read as the latest one on or before the report's date, which is
+# how news uses it for what was said; what will happen "on Monday" is ahead, so it is never judged
+_RELATIVE_DAY = re.compile(r"\b(?:last|next|this|past|yesterday|today|tomorrow)\b", re.IGNORECASE)
+
+
+def asked_tense(question: str) -> Tense | None:
+    """Whether a question about a time asks what is still ahead ("When will the line open?", "When
+    is the report due?") or what has happened ("When did the plant open?"); None when it says neither."""
+    text = " ".join(question.lower().split())
+    if not expected_kinds(question) & TEMPORAL_KINDS:
+        return None
+    if _ASKS_THE_FUTURE.search(text):
+        return "future"
+    if _ASKS_THE_PAST.search(text) and not _STILL_AHEAD.search(text):  # "When was it expected to open?"
+        return "past"
+    return None
+
+
+def out_of_tense(value: Value, tense: Tense | None, reference: date | None) -> bool:
+    """A time on the wrong side of its report's date for the question: wholly before it for a question
+    about what is ahead ("1962" for "When will the plant close?", in a report of 2024), wholly after it
+    for one about what has happened. A bare weekday, and a time of unknown days, is never judged."""
+    if tense is None or reference is None or value.kind not in TEMPORAL_KINDS or value.low is None or value.high is None:
+        return False
+    if value.kind == "weekday" and not _RELATIVE_DAY.search(value.text):
+        return False
+    day = reference.toordinal()
+    return value.high < day if tense == "future" else value.low > day

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import date
 from typing import Literal
 
 import numpy as np
@@ -71,6 +72,7 @@ class Hit:
     dense_rank: int | None
     story: str | None = None  # the lead document of the story its document reports (None: not judged)
     before: str = ""  # the sentence before it in its document ("" for the first): what "he" may stand for
+    date: date | None = None  # its document's date: what "next week" counts from, and what a time is before
 
 
 class Retriever:
@@ -141,6 +143,7 @@ def retrieve(
             dense_rank=dense_rank.get(row),
             story=doc_ids[story_of[row]],
             before=sentence_before(index.passages, row),
+            date=index.corpus.document(index.passages[row].doc_id).date,
         )
         for row in ranked
     ]

@@ -29,7 +29,7 @@ import numpy as np
 
 from qa.answer_scorer import FEATURES as SCORER_FEATURES
 from qa.answer_scorer import AnswerScorer, Candidate, answer_scorer, candidate_features, repeats_question
-from qa.expected import asks_for_a_time, expected_kinds
+from qa.expected import asked_tense, asks_for_a_time, expected_kinds, out_of_tense
 from qa.logistic import squash
 from qa.models import Status
 from qa.values import Value, find_names, find_values, is_reporting_date
@@ -128,6 +128,7 @@ def read_candidates(
     """Every candidate span of the top `depth` hits, with the answer scorer's features for it."""
     kinds = expected_kinds(question)
     event_time = asks_for_a_time(question)
+    tense = asked_tense(question)
     top = hits[:depth] + sentence_of_the_asked_kind(hits, depth, kinds)
     guesses = read_hits(reader, question, top)
     out = []
@@ -135,9 +136,16 @@ def read_candidates(
         values = find_values(hit.passage.text)  # found once: the candidates and their kinds read the same
         for span, pick in candidates_in(hit, guess, kinds, without_reporting_dates=event_time, values=values):
             candidate = Candidate(span.text, span.margin, hit.cosine, hit.bm25_norm, rank if ranked else 0, pick,
-                                  kinds_within(values, span.start - hit.passage.start, span.end - hit.passage.start))
+                                  kinds_within(values, span.start - hit.passage.start, span.end - hit.passage.start),
+                                  out_of_tense=tense is not None and in_another_time(span.text, tense, hit))
             out.append((span, candidate_features(question, kinds, candidate)))
     return out
+
+
+def in_another_time(text: str, tense: str, hit: Hit) -> bool:
+    """The span states times, all of them on the wrong side of its report's date for the question."""
+    times = [v for v in find_values(text, reference_date=hit.date) if v.kind in TEMPORAL_KINDS]
+    return bool(times) and all(out_of_tense(v, tense, hit.date) for v in times)
 
 
 def kinds_within(values: list[Value], start: int, end: int) -> frozenset[str]:

@@ -485,3 +485,21 @@ def test_a_floor_agrees_with_a_higher_toll_but_not_with_another_count(tmp_path):
     stated = {s.doc_id: s.value for s in a.sources if s.marker == "agrees"}
     assert stated.get("quake_a") == "at least 12"
     assert not {"More than 300", "120"} & set(stated.values())
+
+
+CLOSURE = {
+    "closure_a.txt": "2024-03-14 Norvale to close Ashby plant\n\nNorvale Foods will close its biscuit factory in Ashby "
+                     "next year, the company said on Wednesday.\n",
+    "closure_b.txt": "2024-03-14 Ashby biscuit factory to shut\n\nThe Ashby factory will shut in 2025, with the loss of "
+                     "300 jobs, Norvale Foods said.\n",
+    "closure_c.txt": "2024-03-15 Ashby reacts to closure\n\nThe Ashby factory, which Norvale Foods opened in 1962, will "
+                     "close, the company confirmed.\n",
+}
+
+
+def test_a_time_before_the_report_never_conflicts_with_what_lies_ahead(tmp_path):
+    folder = corpus_of(tmp_path, CLOSURE)
+    a = Engine(corpus_dir=folder, index_dir=tmp_path / "index").answer("When will the Ashby factory close?")
+    by_doc = {s.doc_id: s.marker for s in a.sources}
+    assert by_doc == {"closure_a": "agrees", "closure_b": "agrees", "closure_c": "silent"}  # "next year" is 2025
+    assert len(a.values) == 1  # no disagreement to report: the factory opened in 1962

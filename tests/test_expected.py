@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from qa.expected import asks_for_a_time, expected_kinds
+from datetime import date
+
+from qa.expected import asked_tense, asks_for_a_reason, asks_for_a_time, expected_kinds, out_of_tense
+from qa.values import find_values
 
 
 @pytest.mark.parametrize(
@@ -24,6 +27,10 @@ from qa.expected import asks_for_a_time, expected_kinds
         ("How old is the chairman?", {"number"}),
         ("What is the population of the city?", {"number"}),
         ("How far did the troops advance?", {"length"}),
+        ("How many kilometres did the troops gain?", {"length"}),  # a count of a unit is a length
+        ("How many acres does the site cover?", {"area"}),
+        ("How many dollars did the city pay?", {"money"}),
+        ("How many members does the union have?", {"number"}),
         ("When will the tunnel open?", {"date", "year", "weekday", "time"}),
         ("At what time did the earthquake strike?", {"time"}),
     ],
@@ -52,3 +59,50 @@ def test_a_question_that_names_no_kind_expects_nothing_in_particular(question):
 ])
 def test_a_question_asks_when_something_happens_or_when_it_was_said(question, event):
     assert asks_for_a_time(question) is event
+
+
+@pytest.mark.parametrize(("question", "tense"), [
+    ("When will the plant close?", "future"),
+    ("In what year will the bridge open?", "future"),
+    ("When is the American president expected to call Zelensky?", "future"),
+    ("When is the report due?", "future"),
+    ("When did the plant open?", "past"),
+    ("What year did the hospital open?", "past"),
+    ("When was the hospital built?", "past"),
+    ("When was the bridge expected to open?", None),  # an old expectation may still lie ahead
+    ("When is the public meeting?", None),  # the present says neither
+    ("How much will the line cost?", None),  # no time asked
+])
+def test_a_question_about_a_time_asks_what_is_ahead_or_what_has_happened(question, tense):
+    assert asked_tense(question) == tense
+
+
+REPORTED = date(2024, 3, 14)  # a Thursday
+
+
+@pytest.mark.parametrize(("text", "tense", "wrong_side"), [
+    ("since 1962", "future", True),  # wholly before the report
+    ("by the end of next year", "future", False),
+    ("in September 2023", "future", True),
+    ("2024", "future", False),  # the report's own year reaches ahead
+    ("next week", "past", True),
+    ("in 1958", "past", False),
+    ("last Tuesday", "future", True),
+    ("on Monday", "future", False),  # a bare weekday is read as the last one by convention: never judged
+])
+def test_a_time_on_the_wrong_side_of_the_report_date_is_out_of_tense(text, tense, wrong_side):
+    value = next(v for v in find_values(text, reference_date=REPORTED) if v.kind in ("year", "date", "weekday"))
+    assert out_of_tense(value, tense, REPORTED) is wrong_side
+    assert out_of_tense(value, tense, None) is False  # an undated report says nothing of before and after
+
+
+@pytest.mark.parametrize(("question", "reason"), [
+    ("Why is Carvell closing the plant?", True),
+    ("why was the accountant cleared", True),
+    ("For what reason did the council vote no?", True),
+    ("What was the reason for the delay?", True),
+    ("Who closed the plant?", False),
+    ("What did the union say about why the plant closed?", False),  # asks what was said
+])
+def test_a_question_asks_for_a_reason(question, reason):
+    assert asks_for_a_reason(question) is reason

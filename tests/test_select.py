@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import replace
+from datetime import date
 
 import onnxruntime.quantization
 import pytest
@@ -383,3 +385,26 @@ def test_a_relevance_model_stored_for_other_features_is_not_applied_to_these(tmp
               "threshold": 0.25}
     card.write_text(json.dumps({"relevance": stored}), encoding="utf-8")
     assert relevance.relevance_model.__wrapped__().threshold == 0.25
+
+
+def test_a_time_before_the_report_is_no_answer_to_what_lies_ahead(reader):
+    sentence = "The social club, which has stood opposite the main gate since 1962, said it would stay open."
+    question = "When will the plant close?"
+    undated = [s for s in read_spans(question, [sentence_hit(sentence)], reader) if s.text == "1962"]
+    dated = [s for s in read_spans(question, [replace(sentence_hit(sentence), date=date(2024, 3, 15))], reader)
+             if s.text == "1962"]
+    assert undated and not undated[0].misses_kind  # a year fits "when", where nothing says when the report is
+    assert dated and dated[0].misses_kind and dated[0].confidence < undated[0].confidence
+    assert select_answer(question, [replace(sentence_hit(sentence), date=date(2024, 3, 15))], reader,
+                         threshold=1.01, guess_cut=0.0).guess is None
+
+
+def test_a_bare_name_is_no_reason(reader):
+    sentence = "Carvell Motors will close its plant in Redmere because demand for its petrol cars has fallen."
+    why, where = "Why is Carvell closing the plant?", "Where is Carvell closing a plant?"
+    features = {q: candidate_features(q, expected_kinds(q), Candidate("Redmere", 1.0, 0.5, 0.5, 0, True)) for q in (why, where)}
+    assert (features[why][1], features[why][2]) == (0.0, 1.0)  # kind_fits, kind_misses: a name is no reason
+    assert (features[where][1], features[where][2]) == (0.0, 0.0)  # "where" names no kind of value
+    reasons = candidate_features(why, frozenset(), Candidate("demand for its petrol cars has fallen", 1.0, 0.5, 0.5, 0, True))
+    assert reasons[2] == 0.0
+    assert all(s.misses_kind for s in read_spans(why, [sentence_hit(sentence)], reader) if s.text == "Redmere")

@@ -120,3 +120,9 @@ def test_each_retrieved_sentence_carries_the_sentence_before_it_in_its_own_docum
         earlier = [p for p in passages if p.doc_id == hit.passage.doc_id and p.end <= hit.passage.start]
         assert hit.before == (earlier[-1].text if earlier else "")
         assert not hit.before or text.index(hit.before) < hit.passage.start  # read as context, never cited
+
+
+def test_each_retrieved_sentence_carries_its_documents_date(seed_engine):
+    hits = seed_engine.retriever.retrieve("When did Zelensky first talk to Trump about American investment?")
+    assert all(hit.date == seed_engine.documents[hit.passage.doc_id].date for hit in hits)
+    assert any(hit.date is not None for hit in hits)  # the seed of 4 February 2025 is dated
