@@ -44,6 +44,7 @@ from functools import lru_cache
 from qa.answer_scorer import repeats_question
 from qa.claims import Claim, about_same_slot, judge_document, make_claim, related_sentences, source_mark
 from qa.corpus import Corpus
+from qa.expected import asks_yes_or_no
 from qa.models import SourceAgreement, StatedValue
 from qa.reader import CARD_PATH, Reader
 from qa.retrieve import Hit
@@ -107,7 +108,7 @@ class Agreement:
         self.source_confidence = source_reading_cut() if source_confidence is None else source_confidence
 
     def mark(self, question: str, selection: Selection, hits: list[Hit]) -> Agreed:
-        if selection.status == "none":
+        if selection.status == "none" or asks_yes_or_no(question):  # a yes or a no is no span to compare
             return Agreed(list(self.corpus.silent_marks.values()), [], None, 0.0)
         hits = of_the_story_or_naming_it(question, hits, selection, self.corpus)
         by_doc = sentences_by_document(hits, self.sources_read)

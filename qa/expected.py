@@ -50,6 +50,18 @@ _ASKS_OF_A_STATEMENT = re.compile(
     r"comment(?:s|ed)?|report(?:s|ed)?|warn(?:s|ed)?|declare[sd]?|release[sd]?|publish(?:es|ed)?|news)\b")
 
 
+_AUXILIARY_FIRST = re.compile(r"^\s*(?:is|are|was|were|will|would|can|could|does|do|did|has|have|had|should|"
+                              r"shall|may|might|must|isn't|aren't|wasn't|didn't|doesn't|won't|hasn't)\b")
+
+
+def asks_yes_or_no(question: str) -> bool:
+    """"Will Vance appeal?": the answer is yes or no, which no span of an article is, so the engine
+    shows the passage and marks no span. A question offering a choice ("Is it Kyiv or Lviv?") is
+    answered by one of its own words."""
+    text = " ".join(question.lower().split())
+    return bool(_AUXILIARY_FIRST.match(text)) and not re.search(r"\bor\b", text)
+
+
 _ASKS_WHY = re.compile(r"^\s*why\b|\bfor what reason\b|\bwhat (?:is|was|were|are) the reasons?\b")
 
 

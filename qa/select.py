@@ -29,7 +29,7 @@ import numpy as np
 
 from qa.answer_scorer import FEATURES as SCORER_FEATURES
 from qa.answer_scorer import AnswerScorer, Candidate, answer_scorer, candidate_features, repeats_question
-from qa.expected import asked_tense, asks_for_a_time, expected_kinds, out_of_tense
+from qa.expected import asked_tense, asks_for_a_time, asks_yes_or_no, expected_kinds, out_of_tense
 from qa.logistic import squash
 from qa.models import Status
 from qa.values import Value, find_names, find_values, is_reporting_date
@@ -297,6 +297,8 @@ def select_answer(
     confidence = spans[0].confidence if spans else 0.0
     cut = abstention_threshold() if threshold is None else threshold
     status = outcome(related, relevance.threshold, confidence, cut)
+    if asks_yes_or_no(question):  # no span says "yes": the passage is the answer, with nothing marked
+        return Selection("passage" if status == "answer" else status, confidence, related, tuple(spans), None)
     guess_from = calibrated_guess_cut() if guess_cut is None else guess_cut
     # a span of another kind than asked ("about 25%" for "How much did it pay?") is no guess: on the
     # calibration sets 1 of 23 such guesses was right

@@ -6,7 +6,8 @@ import pytest
 
 from datetime import date
 
-from qa.expected import asked_tense, asks_for_a_reason, asks_for_a_time, expected_kinds, out_of_tense
+from qa.expected import (asked_tense, asks_for_a_reason, asks_for_a_time, asks_yes_or_no, expected_kinds,
+                         out_of_tense)
 from qa.values import find_values
 
 
@@ -106,3 +107,15 @@ def test_a_time_on_the_wrong_side_of_the_report_date_is_out_of_tense(text, tense
 ])
 def test_a_question_asks_for_a_reason(question, reason):
     assert asks_for_a_reason(question) is reason
+
+
+@pytest.mark.parametrize(("question", "yes_or_no"), [
+    ("Will Vance appeal?", True),
+    ("Did the council approve the sale?", True),
+    ("Has Ukraine offered the US its minerals?", True),
+    ("Is the interview with Reuters or with AP?", False),  # a choice is answered by one of its words
+    ("Who will appeal?", False),
+    ("When did the council approve the sale?", False),
+])
+def test_a_question_answered_by_yes_or_no_is_told_apart(question, yes_or_no):
+    assert asks_yes_or_no(question) is yes_or_no

@@ -408,3 +408,10 @@ def test_a_bare_name_is_no_reason(reader):
     reasons = candidate_features(why, frozenset(), Candidate("demand for its petrol cars has fallen", 1.0, 0.5, 0.5, 0, True))
     assert reasons[2] == 0.0
     assert all(s.misses_kind for s in read_spans(why, [sentence_hit(sentence)], reader) if s.text == "Redmere")
+
+
+def test_a_yes_or_no_question_gets_its_passage_and_no_span(reader):
+    hits = [hit_for("Vance's lawyer, Martin Osei, said his client was disappointed and was considering an appeal.")]
+    sure = select_answer("Will Vance appeal?", hits, reader, threshold=0.0, guess_cut=0.0)
+    assert sure.status == "passage" and sure.guess is None  # however sure the reader is of a span
+    assert sure.best is not None and sure.best.hit is hits[0]  # the passage it shows

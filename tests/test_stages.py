@@ -126,3 +126,10 @@ def test_each_retrieved_sentence_carries_its_documents_date(seed_engine):
     hits = seed_engine.retriever.retrieve("When did Zelensky first talk to Trump about American investment?")
     assert all(hit.date == seed_engine.documents[hit.passage.doc_id].date for hit in hits)
     assert any(hit.date is not None for hit in hits)  # the seed of 4 February 2025 is dated
+
+
+def test_a_yes_or_no_question_shows_the_passage_with_every_source_silent(seed_engine):
+    a = seed_engine.answer("Is Ukraine willing to let American companies develop its rare earths?")
+    assert a.status == "passage" and a.answer is None
+    assert a.citations and a.citations[0].answer_start is None  # no span is a yes
+    assert {s.marker for s in a.sources} == {"silent"} and a.values == []
