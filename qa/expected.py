@@ -37,6 +37,8 @@ _ASKS: tuple[tuple[re.Pattern, frozenset[str]], ...] = tuple(
          r"|\bhow many (?:kilomet|km\b|miles?\b|met(?:re|er)s?\b|feet\b|yards?\b)", {"length"}),
         (r"\bhow (?:large|big) (?:an )?area\b|\bwhat area\b|\bhow many (?:square|hectares?\b|acres?\b)", {"area"}),
         (r"\bhow many (?:dollars|euros|pounds|yen|rupees)\b", {"money"}),
+        (r"\bhow many (?:seconds|minutes|hours|days|weeks|months|years|decades|centuries)\b", {"duration", "number"}),
+        (r"\bhow long\b", {"duration", "length", "year", "date"}),  # "for 11 years", "since 2014", "14.5 km"
         (r"\bhow many\b|\b(?:what|the) number of\b|\bhow old\b|\bpopulation\b", {"number"}),
         (r"\bwhat time\b|\bat what (?:hour|time)\b", {"time"}),
         (r"^\s*when\b|\bwhen (?:did|does|do|was|were|is|will|would|has|had|can)\b", set(TEMPORAL_KINDS) | {"time"}),

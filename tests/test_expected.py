@@ -32,6 +32,8 @@ from qa.values import find_values
         ("How many acres does the site cover?", {"area"}),
         ("How many dollars did the city pay?", {"money"}),
         ("How many members does the union have?", {"number"}),
+        ("How long was the former mayor jailed for?", {"duration", "length", "year", "date"}),  # "since 2014" too
+        ("How many years has he worked at the plant?", {"duration", "number"}),
         ("When will the tunnel open?", {"date", "year", "weekday", "time"}),
         ("At what time did the earthquake strike?", {"time"}),
     ],

@@ -134,6 +134,11 @@ def test_vague_quantity_is_a_wide_interval(text, low, at_least_up_to):
     ("thousands", "11,000", True),
     ("thousands", "hundreds", False),
     ("thousands", "500", False),
+    ("six years", "seven years", False),  # a sentence of another length
+    ("six years", "72 months", True),
+    ("two to three years", "30 months", True),
+    ("a seven-week trial", "seven years", False),  # the same figure, another unit
+    ("more than 20 years", "25 years", True),
 ])
 def test_same_fact_agrees_or_conflicts(a, b, same_fact):
     assert compatible(parse_value(a), parse_value(b)) is same_fact
@@ -147,6 +152,7 @@ def test_same_fact_agrees_or_conflicts(a, b, same_fact):
     ("2.5 km", "2.5"),
     ("Friday", "2.5 km"),
     ("Reuters", "2014"),
+    ("six years", "6"),  # a duration is not a count
 ])
 def test_different_kinds_are_not_comparable(a, b):
     assert compatible(parse_value(a), parse_value(b)) is None
@@ -437,3 +443,23 @@ def test_scores_ratios_and_decimals_are_no_clock_times(text):
 ])
 def test_clock_times_meet_when_they_are_the_same_minute(a, b, same):
     assert compatible(parse_value(a), parse_value(b)) is same
+
+
+@pytest.mark.parametrize(("text", "written", "days"), [
+    ("He was jailed for six years.", "six years", 6 * 365.25),
+    ("after a seven-week trial", "seven-week", 49),
+    ("the strike lasted 48 hours", "48 hours", 2),
+    ("for two decades", "two decades", 7305),
+    ("jailed for six years and three months", "six years and three months", 6 * 365.25 + 3 * 30.4375),
+    ("won in 4 hours 21 minutes, 38 seconds", "4 hours 21 minutes, 38 seconds", (4 * 3600 + 21 * 60 + 38) / 86400),
+])
+def test_a_figure_with_a_unit_of_time_is_a_duration_in_days(text, written, days):
+    (value,) = find_values(text)
+    assert (value.kind, value.text, value.unit) == ("duration", written, "day")
+    assert value.low == value.high == pytest.approx(days)
+
+
+@pytest.mark.parametrize("text", ["the 58-year-old chief executive", "She is 58 years old."])
+def test_an_age_is_a_number_of_years_not_a_duration(text):
+    (value,) = find_values(text)
+    assert (value.kind, value.low) == ("number", 58)

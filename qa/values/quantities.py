@@ -37,6 +37,11 @@ for _short, _km, _spellings in (
             _LENGTH_UNITS[_spelling + "s"] = (_short, _km)
 _AREA_UNITS = {"hectare": ("ha", 0.01), "hectares": ("ha", 0.01),
                "acre": ("acre", 0.00404686), "acres": ("acre", 0.00404686)}
+# days per unit: "a seven-week trial" is not "jailed for seven years", and "18 months" is "a year and
+# a half" (years and months at their calendar averages)
+_DURATION_UNITS = {"second": 1 / 86400, "minute": 1 / 1440, "hour": 1 / 24, "day": 1.0, "week": 7.0,
+                   "fortnight": 14.0, "month": 30.4375, "year": 365.25, "decade": 3652.5, "century": 36525.0}
+_DURATION = r"(?:seconds?|minutes?|hours?|days?|weeks?|fortnights?|months?|years?|decades?|century|centuries)"
 
 _CURRENCIES = {"$": "USD", "us$": "USD", "usd": "USD", "dollar": "USD", "dollars": "USD",
                "€": "EUR", "eur": "EUR", "euro": "EUR", "euros": "EUR",
@@ -127,6 +132,7 @@ _AMOUNT_RE = re.compile(rf"""
       | (?P<points>\s+percentage\s+points?(?!\w))
       | (?:\s*|-)(?P<area>{_AREA})(?!\w)
       | (?:\s*|-)(?P<length>{_LENGTH})(?!\w)
+      | (?:\s+|-)(?P<duration>{_DURATION})(?![\w-]|\s+old\b)  # "58-year-old", "58 years old": an age, a number
       | \s+(?P<cur_post>{_CURRENCY_AFTER})(?!\w)
     )?
 """, re.IGNORECASE | re.VERBOSE)
@@ -143,6 +149,7 @@ _HEDGE_BEFORE_RE = re.compile(rf"(?<![\w-])(?P<hedge>{alternation(_HEDGES)})\s+$
 _BETWEEN_BEFORE_RE = re.compile(r"(?<!\w)between\s+$", re.IGNORECASE)
 _RANGE_GAP_RE = re.compile(r"\s*[-–]\s*|\s+(?:to|through)\s+", re.IGNORECASE)
 _AND_GAP_RE = re.compile(r"\s+and\s+", re.IGNORECASE)
+_COMPOUND_GAP_RE = re.compile(r"\s+and\s+|,\s*|\s+", re.IGNORECASE)
 _OPEN_PAREN_RE = re.compile(r"\s*\(\s*")
 _CLOSE_PAREN_RE = re.compile(r"\s*\)")
 _HALF_AS_PART_RE = re.compile(r"(?<!\w)(?:first|second|latter|other)\s+$", re.IGNORECASE)
@@ -197,6 +204,11 @@ def quantities(text: str, keep_lone_one: bool) -> list[Value]:
         if ranged is not None:
             values.append(ranged)
             i += 2
+            continue
+        parts = _compound_duration(amounts, i, text)
+        if parts > 1:
+            values.append(_hedged(text, _sum_of_durations(text, amounts[i:i + parts])))
+            i += parts
             continue
         if not _is_not_a_quantity(text, amounts[i], keep_lone_one):
             values.append(_hedged(text, _amount_value(text, amounts[i])))
@@ -287,6 +299,10 @@ def _measure(match: re.Match, currency: str | None, is_share: bool) -> _Measure 
         return ("area", "km2", *_area_unit(match["area"]))
     if currency:
         return "money", currency, currency, 1.0
+    if match["duration"]:
+        unit = match["duration"].lower()
+        unit = "century" if unit.startswith("centur") else unit.removesuffix("s")
+        return "duration", "day", unit, _DURATION_UNITS[unit]
     if is_share:
         return "percent", "%", "fraction", 100.0
     return None
@@ -341,6 +357,26 @@ def _range(text: str, first: _Amount, second: _Amount) -> Value | None:
     ranged = replace(low_value, high=high_value.high, text=text[start:second.end], end=second.end,
                      start=start, precision=max(low_value.precision, high_value.precision))
     return _hedged(text, ranged)
+
+
+def _compound_duration(amounts: list[_Amount], i: int, text: str) -> int:
+    """How many amounts from the i-th make one duration, each a smaller unit than the one before
+    ("six years and three months", "4 hours 21 minutes, 38 seconds"): 1 when no other follows."""
+    parts = 1
+    while i + parts < len(amounts):
+        before, after = amounts[i + parts - 1], amounts[i + parts]
+        if not (before.measure and after.measure and before.measure[0] == after.measure[0] == "duration"
+                and before.measure[3] > after.measure[3] and _COMPOUND_GAP_RE.fullmatch(text, before.end, after.start)):
+            break
+        parts += 1
+    return parts
+
+
+def _sum_of_durations(text: str, parts: list[_Amount]) -> Value:
+    values = [_amount_value(text, part) for part in parts]
+    total = sum(v.low for v in values)
+    return replace(values[0], low=total, high=total, text=text[parts[0].start:parts[-1].end], end=parts[-1].end,
+                   precision=values[-1].precision)
 
 
 def _shared_reading(amount: _Amount, other: _Amount) -> _Amount:

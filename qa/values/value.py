@@ -12,8 +12,9 @@ TEMPORAL_KINDS = frozenset({"date", "year", "weekday"})
 class Value:
     """One typed value found in text.
 
-    kind: "number" | "percent" | "money" | "length" | "area" | "date" | "year" | "weekday" | "time" | "name".
-    low/high: interval in the canonical unit (km, km2, "%" points, currency units) or, for the
+    kind: "number" | "percent" | "money" | "length" | "area" | "duration" | "date" | "year" | "weekday" | "time" |
+        "name".
+    low/high: interval in the canonical unit (km, km2, "%" points, currency units, days) or, for the
         temporal kinds, date ordinals of the first and last day; for a clock time, minutes after
         midnight; None = unbounded or unknown.
     unit: "km", "km2", "%", "pp" (percentage points), a currency code such as "USD", or None.
