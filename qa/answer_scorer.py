@@ -48,18 +48,23 @@ class Candidate:
 def repeats_question(question: str, text: str) -> bool:
     """The span only repeats the question: every word of it is the question's, or it is a name the
     question names, in another spelling or in full ("Zelenskiy", "Volodymyr Zelensky" for "Who did
-    Zelensky ..."). Such a span tells the reader nothing, so it is never offered as what a source says
-    or as a guess. A question offering a choice ("Kyiv or Lviv?") is answered by its own words."""
+    Zelensky ..."), or such a name with a description after it ("Gregor Vance, the former mayor" for
+    "Who sentenced Vance?"). Such a span tells the reader nothing, so it is never offered as what a
+    source says or as a guess. A question offering a choice ("Kyiv or Lviv?") is answered by its own words."""
     asked = _WORD.findall(question.lower())
     if "or" in asked:
         return False
     words = _WORD.findall(text.lower())
     if words and set(words) <= set(asked):
         return True
-    span = parse_value(text)
+    described = _DESCRIBED_NAME.match(text)
+    span = parse_value(described.group(1) if described else text)
     if span is None or span.kind != "name":
         return False
     return any(compatible(span, name) is True for name in find_names(question))
+
+
+_DESCRIBED_NAME = re.compile(r"^([^,]+),\s+(?:the|a|an|his|her|its|their)\s[^,]*$", re.IGNORECASE)
 
 
 def is_bare_name(text: str) -> bool:

@@ -183,6 +183,8 @@ def test_a_span_of_another_kind_than_asked_is_no_guess(reader):
     ("Who is Keith Kellogg?", "Trump's special envoy", False),
     ("Who did Zelensky give the interview to?", "Reuters", False),
     ("Which is bigger, Kyiv or Lviv?", "Kyiv", False),  # a choice is answered by the question's own words
+    ("Who sentenced Vance?", "Gregor Vance, the former mayor of Linthorpe", True),  # the name, then who it is
+    ("Who met Zelensky?", "Keith Kellogg, the special envoy", False),
 ])
 def test_a_span_that_only_repeats_the_question_is_told_apart(question, span, repeats):
     assert repeats_question(question, span) is repeats
