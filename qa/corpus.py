@@ -24,7 +24,7 @@ from charset_normalizer import from_bytes
 
 from qa.models import Document, Passage, SourceAgreement
 from qa.segment import BYLINE_MAX_CHARS, first_line, header, is_furniture, is_headline, lead_lines, split_passages
-from qa.values import dateline_date
+from qa.values import dateline_date, dateline_end
 
 log = logging.getLogger(__name__)
 
@@ -280,7 +280,8 @@ def parse_title_and_date(text: str) -> tuple[str, date | None]:
     headline = _TRAILING_TIMESTAMP.sub("", _LEADING_DATE.sub("", line)).strip()
     if is_headline(line) and headline:
         return headline, doc_date
-    return shorten_to_title(line), doc_date
+    # no headline: the first paragraph names the article, without its dateline ("BRISTOW, Oct 9 (Newswire) - ")
+    return shorten_to_title(line[dateline_end(line):] or line), doc_date
 
 
 def field_date(fields: dict[str, str]) -> date | None:

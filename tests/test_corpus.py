@@ -138,6 +138,12 @@ def article(tmp_path: Path, text: str):
     return load_corpus(tmp_path)
 
 
+def test_an_article_opening_with_a_dateline_is_titled_by_its_first_sentence_without_it(tmp_path):
+    doc = article(tmp_path, "BRISTOW, Oct 9 (Newswire) - A former mayor of Linthorpe was jailed for seven years.\n\n"
+                            "He denied the charges.\n").documents[0]
+    assert doc.title == "A former mayor of Linthorpe was jailed for seven years"
+
+
 def test_title_and_date_lines_above_an_article_give_its_title_and_date_and_are_no_passage(tmp_path):
     corpus = article(tmp_path, "Title: Halden airport opens new terminal\nDate: 2026-03-14\nAuthor: Jo Lund\n\n"
                                "The new terminal opened on Saturday. It cost 210 million crowns.\n")
