@@ -43,6 +43,7 @@ class Candidate:
     reader_pick: bool  # the reader's own best span of its sentence (not a typed candidate)
     kinds_in_sentence: frozenset[str] = frozenset()  # of the values its sentence states inside the span
     out_of_tense: bool = False  # a time on the wrong side of its report's date ("1962" for "When will ...")
+    counts_another_thing: bool = False  # "86 reports" for "How many fires ...?" beside "14 fires"
 
 
 def repeats_question(question: str, text: str) -> bool:
@@ -80,8 +81,9 @@ def candidate_features(question: str, kinds: frozenset[str], candidate: Candidat
     # A value's kind is read in its sentence ("in April", "founded in 1221") and in the span alone.
     fits = bool(candidate.kinds_in_sentence & kinds or any(v.kind in kinds for v in find_values(candidate.text))) \
         if kinds else None
-    if candidate.out_of_tense or (not kinds and asks_for_a_reason(question) and is_bare_name(candidate.text)):
-        fits = False  # of the kind asked but not of the time asked, or a name given for a reason
+    if (candidate.out_of_tense or candidate.counts_another_thing
+            or (not kinds and asks_for_a_reason(question) and is_bare_name(candidate.text))):
+        fits = False  # of the kind asked but not of the time or thing asked, or a name given for a reason
     return np.array([
         min(max(candidate.margin, MARGIN_RANGE[0]), MARGIN_RANGE[1]),
         float(fits is True),

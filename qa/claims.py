@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qa.expected import Tense, asked_tense, out_of_tense
+from qa.expected import Tense, asked_count, asked_tense, counted_term, out_of_tense
 from qa.models import Citation, Document, Passage, SourceAgreement
 from qa.retrieve import Hit
 from qa.select import Span
@@ -50,7 +50,9 @@ def make_claim(question: str, span: Span, doc: Document) -> Claim:
         answer_terms=frozenset(tokenize(answer)),
         context_terms=frozenset(context) | frozenset(tokenize(question)),
         value=(value := parse_value(answer, reference_date=doc.date)),
-        counted=counted_terms(question, doc.text[span.end:passage.end]) if value and value.kind == "number" else frozenset(),
+        # what a count counts is the word after its figure, inside the span ("400,000 kettles") or after it
+        counted=counted_terms(question, answer[value.end:] + doc.text[span.end:passage.end])
+        if value and value.kind == "number" else frozenset(),
         period=rate_period(doc.text[passage.start:passage.end], span.start - passage.start, span.end - passage.start),
         tense=asked_tense(question),
     )
@@ -75,23 +77,11 @@ def rate_period(sentence: str, start: int, end: int) -> str | None:
     return _PERIODS[before.group(1).lower()] if before else None
 
 
-_ASKED_COUNT = re.compile(r"\bhow many\s+(\S+)|\bnumber of\s+(\S+)", re.IGNORECASE)
-
-
 def counted_terms(question: str, after: str) -> frozenset[str]:
     """What a count answering `question` counts: the word after it in its sentence ("312 beds") and
     the one the question counts ("How many beds ..."), as terms."""
-    asked = _ASKED_COUNT.search(question)
-    words = [w for w in (counted_term(after), asked and counted_term(asked.group(1) or asked.group(2))) if w]
+    words = [w for w in (counted_term(after), asked_count(question)) if w]
     return frozenset(words)
-
-
-def counted_term(after: str) -> str | None:
-    """The term of the one word after a count ("320 beds, is" -> "bed"; "350 of the jobs" -> None:
-    what an "of" phrase counts is not read)."""
-    first = after.split()[:1]
-    terms = tokenize(first[0]) if first else []
-    return terms[0] if terms else None
 
 
 def related_sentences(hits: list[Hit], claim: Claim) -> list[tuple[float, Passage]]:

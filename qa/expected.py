@@ -12,6 +12,7 @@ import re
 from datetime import date
 from typing import Literal
 
+from qa.tokens import tokenize
 from qa.values.value import TEMPORAL_KINDS, Value  # the kinds a time is written as
 
 Tense = Literal["future", "past"]
@@ -121,3 +122,20 @@ def out_of_tense(value: Value, tense: Tense | None, reference: date | None) -> b
         return False
     day = reference.toordinal()
     return value.high < day if tense == "future" else value.low > day
+
+
+_ASKED_COUNT = re.compile(r"\bhow many\s+(\S+)|\bnumber of\s+(\S+)", re.IGNORECASE)
+
+
+def asked_count(question: str) -> str | None:
+    """The term of what a "How many ...?" question counts ("How many fires were reported?" -> "fire")."""
+    asked = _ASKED_COUNT.search(question)
+    return counted_term(asked.group(1) or asked.group(2)) if asked else None
+
+
+def counted_term(after: str) -> str | None:
+    """The term of the one word after a count ("320 beds, is" -> "bed"; "350 of the jobs" -> None:
+    what an "of" phrase counts is not read)."""
+    first = after.split()[:1]
+    terms = tokenize(first[0]) if first else []
+    return terms[0] if terms else None

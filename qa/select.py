@@ -29,7 +29,8 @@ import numpy as np
 
 from qa.answer_scorer import FEATURES as SCORER_FEATURES
 from qa.answer_scorer import AnswerScorer, Candidate, answer_scorer, candidate_features, repeats_question
-from qa.expected import asked_tense, asks_for_a_time, asks_yes_or_no, expected_kinds, out_of_tense
+from qa.expected import (asked_count, asked_tense, asks_for_a_time, asks_yes_or_no, counted_term, expected_kinds,
+                         out_of_tense)
 from qa.logistic import squash
 from qa.models import Status
 from qa.values import Value, find_names, find_values, is_reporting_date
@@ -129,17 +130,35 @@ def read_candidates(
     kinds = expected_kinds(question)
     event_time = asks_for_a_time(question)
     tense = asked_tense(question)
+    counted = asked_count(question) if "number" in kinds else None
+    counted = None if counted in _ANYONE else counted  # "How many people ...": passengers and crew are people too
     top = hits[:depth] + sentence_of_the_asked_kind(hits, depth, kinds)
     guesses = read_hits(reader, question, top)
     out = []
     for rank, (hit, guess) in enumerate(zip(top, guesses)):
         values = find_values(hit.passage.text)  # found once: the candidates and their kinds read the same
         for span, pick in candidates_in(hit, guess, kinds, without_reporting_dates=event_time, values=values):
+            start, end = span.start - hit.passage.start, span.end - hit.passage.start
             candidate = Candidate(span.text, span.margin, hit.cosine, hit.bm25_norm, rank if ranked else 0, pick,
-                                  kinds_within(values, span.start - hit.passage.start, span.end - hit.passage.start),
-                                  out_of_tense=tense is not None and in_another_time(span.text, tense, hit))
+                                  kinds_within(values, start, end),
+                                  out_of_tense=tense is not None and in_another_time(span.text, tense, hit),
+                                  counts_another_thing=counted is not None and counts_another_thing(
+                                      hit.passage.text, values, start, end, counted))
             out.append((span, candidate_features(question, kinds, candidate)))
     return out
+
+
+_ANYONE = frozenset({"peopl", "person"})  # tokens' stems of "people", "persons"
+
+
+def counts_another_thing(sentence: str, values: list[Value], start: int, end: int, counted: str) -> bool:
+    """The span's count is of another thing than the question counts, in a sentence that counts the
+    asked thing too: "86 reports of overheating, including 14 fires" asked "How many fires ...?"."""
+    counts = [(v, counted_term(sentence[v.end:])) for v in values if v.kind == "number"]
+    if not any(noun == counted for _, noun in counts):
+        return False
+    inside = [noun for v, noun in counts if start <= v.start and v.end <= end]
+    return bool(inside) and all(noun is not None and noun != counted for noun in inside)
 
 
 def in_another_time(text: str, tense: str, hit: Hit) -> bool:

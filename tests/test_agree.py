@@ -44,6 +44,11 @@ def corpus_of(tmp_path: Path, articles: dict[str, str]) -> Path:
     return folder
 
 
+def answer_over(tmp_path: Path, articles: dict[str, str], question: str, reader=None):
+    """`question` asked of a fresh engine over a folder holding `articles`, read by `reader` if given."""
+    return Engine(corpus_dir=corpus_of(tmp_path, articles), index_dir=tmp_path / "index", reader=reader).answer(question)
+
+
 class SureOf:
     """A reader stage passed to the engine for the test: sure of `answer` wherever a sentence states it
     word for word, and of nothing else, so the claim checked against the sources is exactly that span."""
@@ -313,8 +318,7 @@ BRIDGE = {
 
 
 def test_a_source_that_names_another_person_for_the_same_act_conflicts(tmp_path):
-    folder = corpus_of(tmp_path, BRIDGE)
-    a = Engine(corpus_dir=folder, index_dir=tmp_path / "index").answer("Who opened the Elm Street bridge?")
+    a = answer_over(tmp_path, BRIDGE, "Who opened the Elm Street bridge?")
     by_doc = {s.doc_id: (s.marker, s.value) for s in a.sources}
     assert by_doc == {"bridge_a": ("agrees", "Anna Berg"), "bridge_b": ("agrees", "Anna Berg"),
                       "bridge_c": ("conflicts", "Jonas Holm")}
@@ -335,8 +339,7 @@ FERRY = {
 @pytest.mark.parametrize("question", ["Which watchdog has to clear the ferry merger?",
                                       "Who will examine the merger of the ferry operators?"])
 def test_a_body_named_in_full_and_by_its_initials_agrees_with_itself(tmp_path, question):
-    folder = corpus_of(tmp_path, FERRY)
-    a = Engine(corpus_dir=folder, index_dir=tmp_path / "index").answer(question)
+    a = answer_over(tmp_path, FERRY, question)
     assert {s.doc_id: s.marker for s in a.sources} == {"ferry_a": "agrees", "ferry_b": "agrees", "ferry_c": "agrees"}
     # each source's value is the body's name (with or without its article), its initials, or both
     named = {"Nordland Competition Authority", "NCA", "Nordland Competition Authority (NCA)"}
@@ -399,9 +402,8 @@ AIRPORT = {
 
 
 def test_a_rate_per_another_period_is_no_conflict_but_one_per_the_same_period_is(tmp_path):
-    folder = corpus_of(tmp_path, AIRPORT)
-    engine = Engine(corpus_dir=folder, index_dir=tmp_path / "index", reader=SureOf("4 million"))
-    a = engine.answer("How many passengers will the new terminal at Halden airport handle?")
+    a = answer_over(tmp_path, AIRPORT, "How many passengers will the new terminal at Halden airport handle?",
+                    reader=SureOf("4 million"))
     by_doc = {s.doc_id: (s.marker, s.value) for s in a.sources}
     assert by_doc["terminal_a"] == ("agrees", "4 million")
     assert by_doc["terminal_c"][0] == "conflicts" and by_doc["terminal_c"][1].startswith("3 million")
@@ -480,8 +482,7 @@ QUAKE = {  # three reports of one earthquake, as wire and local papers write the
 def test_a_floor_agrees_with_a_higher_toll_but_not_with_another_count(tmp_path):
     """Each source read for itself: "at least 12" dead is not "more than 300" houses nor 120 injured
     (a floor is read up to twice its count)."""
-    folder = corpus_of(tmp_path, QUAKE)
-    a = Engine(corpus_dir=folder, index_dir=tmp_path / "index").answer("How many people died in the earthquake?")
+    a = answer_over(tmp_path, QUAKE, "How many people died in the earthquake?")
     stated = {s.doc_id: s.value for s in a.sources if s.marker == "agrees"}
     assert stated.get("quake_a") == "at least 12"
     assert not {"More than 300", "120"} & set(stated.values())
@@ -498,8 +499,21 @@ CLOSURE = {
 
 
 def test_a_time_before_the_report_never_conflicts_with_what_lies_ahead(tmp_path):
-    folder = corpus_of(tmp_path, CLOSURE)
-    a = Engine(corpus_dir=folder, index_dir=tmp_path / "index").answer("When will the Ashby factory close?")
+    a = answer_over(tmp_path, CLOSURE, "When will the Ashby factory close?")
     by_doc = {s.doc_id: s.marker for s in a.sources}
     assert by_doc == {"closure_a": "agrees", "closure_b": "agrees", "closure_c": "silent"}  # "next year" is 2025
     assert len(a.values) == 1  # no disagreement to report: the factory opened in 1962
+
+
+RECALLS = {
+    "recall_a.txt": "2025-05-14 Velora recalls air fryers\n\nKitchen appliance maker Velora is recalling 1.2 million air "
+                    "fryers sold in Europe after reports that they can overheat.\n",
+    "recall_b.txt": "2025-05-14 Velora in second recall\n\nVelora said it would recall air fryers because of a fire hazard. "
+                    "In 2023 Velora recalled 400,000 kettles with a faulty switch.\n",
+}
+
+
+def test_a_count_of_another_thing_never_conflicts_though_the_answer_names_what_it_counts(tmp_path):
+    a = answer_over(tmp_path, RECALLS, "What did Velora recall in 2023?", reader=SureOf("400,000 kettles"))
+    by_doc = {s.doc_id: s.marker for s in a.sources}
+    assert by_doc == {"recall_b": "agrees", "recall_a": "silent"}  # 1.2 million air fryers are no kettles

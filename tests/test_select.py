@@ -20,7 +20,7 @@ from qa.retrieve import Hit
 from qa.values import find_values
 from qa.answer_scorer import UNCALIBRATED, Candidate, answer_scorer, candidate_features, repeats_question
 from qa.expected import asks_for_a_time, expected_kinds
-from qa.select import (candidates_in, confidence_of, kinds_within, read_spans, select_answer, sentence_of_the_asked_kind, span_of,
+from qa.select import (candidates_in, confidence_of, counts_another_thing, read_candidates, kinds_within, read_spans, select_answer, sentence_of_the_asked_kind, span_of,
                        whole_list, whole_values)
 
 
@@ -417,3 +417,28 @@ def test_a_yes_or_no_question_gets_its_passage_and_no_span(reader):
     sure = select_answer("Will Vance appeal?", hits, reader, threshold=0.0, guess_cut=0.0)
     assert sure.status == "passage" and sure.guess is None  # however sure the reader is of a span
     assert sure.best is not None and sure.best.hit is hits[0]  # the passage it shows
+
+
+FIRES = "Velora said it had received 86 reports of overheating, including 14 fires and three minor burns."
+
+
+def test_a_count_of_another_thing_misses_what_the_question_counts():
+    values = find_values(FIRES)
+    at = {text: (FIRES.index(text), FIRES.index(text) + len(text)) for text in ("86", "14", "three")}
+    assert counts_another_thing(FIRES, values, *at["86"], counted="fire")  # 86 reports, not fires
+    assert not counts_another_thing(FIRES, values, *at["14"], counted="fire")
+    assert not counts_another_thing(FIRES, values, *at["86"], counted="report")
+    assert not counts_another_thing(FIRES, values, *at["86"], counted="kettl")  # nothing here counts kettles
+
+
+def test_how_many_fires_is_read_as_the_count_of_fires(reader):
+    spans = read_spans("How many fires were reported?", [hit_for(FIRES)], reader)
+    assert spans[0].text == "14" and not spans[0].misses_kind  # not "86": those are reports
+
+
+def test_passengers_and_crew_are_people_when_a_question_counts_people(reader):
+    sentence = ("The ferry had 286 people on board when it overturned, although it was certified to carry a maximum "
+                "of 150 passengers and crew.")
+    candidates = read_candidates("How many people was the ferry allowed to carry?", [hit_for(sentence)], reader)
+    kind_misses = {span.text: features[2] for span, features in candidates}
+    assert kind_misses["150"] == 0.0  # not "another thing" than people
