@@ -163,6 +163,8 @@ def counts_another_thing(sentence: str, values: list[Value], start: int, end: in
 
 def in_another_time(text: str, tense: str, hit: Hit) -> bool:
     """The span states times, all of them on the wrong side of its report's date for the question."""
+    if hit.date is None:  # an undated report says nothing of before and after
+        return False
     times = [v for v in find_values(text, reference_date=hit.date) if v.kind in TEMPORAL_KINDS]
     return bool(times) and all(out_of_tense(v, tense, hit.date) for v in times)
 
