@@ -17,7 +17,7 @@ class Value:
     low/high: interval in the canonical unit (km, km2, "%" points, currency units, days) or, for the
         temporal kinds, date ordinals of the first and last day; for a clock time, minutes after
         midnight; None = unbounded or unknown.
-    unit: "km", "km2", "%", "pp" (percentage points), a currency code such as "USD", or None.
+    unit: "km", "km2", "%", "pp" (percentage points), a currency code such as "USD", "day" (durations), or None.
     text/start/end: the exact surface text, input[start:end] == text.
     year/month/day/end_month/end_day: calendar fields of dates (day None for "September 2024";
         end_* equal month/day for a single day; year None when neither written nor inferable).
